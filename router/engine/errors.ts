@@ -1,0 +1,23 @@
+// Errors the engine raises on purpose. Each carries the status a transport should answer with,
+// so the gRPC shell maps them without knowing why they happened.
+
+export type ErrorCode =
+  | "INVALID_ARGUMENT"
+  | "NOT_FOUND"
+  | "RESOURCE_EXHAUSTED"
+  | "DEADLINE_EXCEEDED"
+  | "UNAVAILABLE"
+  | "CANCELLED";
+
+export class EngineError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "EngineError";
+    this.code = code;
+  }
+}
+
+export const invalidArgument = (message: string) => new EngineError("INVALID_ARGUMENT", message);
+export const notFound = (message: string) => new EngineError("NOT_FOUND", message);
+export const unavailable = (message: string) => new EngineError("UNAVAILABLE", message);
