@@ -9,16 +9,33 @@ interface Command {
 
 const commands: Record<string, Command> = {
   router: { summary: "serve the gRPC router", load: () => import("../router/cli.ts") },
-  solve: { summary: "solve one prompt through a router", load: () => import("../router/solve-cli.ts") },
-  sim: { summary: "serve a simulated vLLM proposer and PRM verifier fleet", load: () => import("../sim/cli.ts") },
-  demo: { summary: "compute-optimal vs best-of-N on the simulated fleet", load: () => import("../demo/cli.ts") },
-  bench: { summary: "benchmarks that print ratios against a same-run baseline", load: () => import("../bench/cli.ts") },
-  operator: { summary: "run the TestTimePolicy operator", load: () => import("../operator/cli.ts") },
+  solve: {
+    summary: "solve one prompt through a router",
+    load: () => import("../router/solve-cli.ts"),
+  },
+  sim: {
+    summary: "serve a simulated vLLM proposer and PRM verifier fleet",
+    load: () => import("../sim/cli.ts"),
+  },
+  demo: {
+    summary: "compute-optimal vs best-of-N on the simulated fleet",
+    load: () => import("../demo/cli.ts"),
+  },
+  bench: {
+    summary: "benchmarks that print ratios against a same-run baseline",
+    load: () => import("../bench/cli.ts"),
+  },
+  operator: {
+    summary: "run the TestTimePolicy operator",
+    load: () => import("../operator/cli.ts"),
+  },
 };
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  const lines = Object.entries(commands).map(
+    ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`,
+  );
   return `usage: mull <command> [--help] [options]\n\ncommands:\n${lines.join("\n")}\n`;
 }
 
