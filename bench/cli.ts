@@ -1,7 +1,5 @@
 // `mull bench <name>`: every benchmark prints its figures as a ratio against a baseline measured in
 // the same run, so the numbers mean something on any machine.
-import { parseArgs } from "node:util";
-
 interface Benchmark {
   summary: string;
   load: () => Promise<{ main: (argv: string[]) => Promise<number> }>;
@@ -24,22 +22,15 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    options: { help: { type: "boolean", short: "h" } },
-    allowPositionals: true,
-    strict: false,
-  });
-  const [name, ...rest] = positionals;
-  if (name === undefined) {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h") {
     process.stdout.write(usage());
-    return values.help ? 0 : 2;
+    return name === undefined ? 2 : 0;
   }
   const benchmark = benchmarks[name];
   if (!benchmark) {
     process.stderr.write(`mull bench: unknown benchmark "${name}"\n\n${usage()}`);
     return 2;
   }
-  const forwarded = values.help ? [...rest, "--help"] : rest;
-  return (await benchmark.load()).main(forwarded);
+  return (await benchmark.load()).main(rest);
 }
