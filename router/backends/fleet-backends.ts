@@ -1,0 +1,99 @@
+// The backends of every policy's pools. Pools live as long as their endpoint list does, so a
+// replica's load and ejection state carry over from one request to the next and across config
+// reloads that do not change that pool. Each request gets its own view (forRequest) that keeps
+// its calls on the replicas it used first.
+import type { PolicySnapshot, Pool } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import type { BinBackends } from "../engine/api.ts";
+import { invalidArgument } from "../engine/errors.ts";
+import type { PromptTemplates } from "../engine/prompts.ts";
+import { EndpointPool, type Role } from "./endpoint-pool.ts";
+import type { Affinity, CallOptions } from "./pool-caller.ts";
+import { PrmVerifier } from "./prm-verifier.ts";
+import type { EjectionOptions } from "./replica.ts";
+import { VllmProposer } from "./vllm-proposer.ts";
+
+export interface FleetBackendsOptions {
+  call: CallOptions;
+  ejection?: EjectionOptions;
+  maxVerifierBatch?: number;
+}
+
+export class FleetBackends {
+  private readonly pools = new Map<string, EndpointPool>();
+  private readonly options: FleetBackendsOptions;
+
+  constructor(options: FleetBackendsOptions) {
+    this.options = options;
+  }
+
+  pool(role: Role, spec: Pool | undefined): EndpointPool {
+    const model = spec?.model ?? "";
+    const endpoints = (spec?.endpoints ?? []).map((e) => e.replace(/\/+$/, ""));
+    const key = JSON.stringify([role, model, endpoints]);
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new EndpointPool(role, model, endpoints, {
+        ...(this.options.ejection ? { ejection: this.options.ejection } : {}),
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  // Forget pools no configured policy uses any more (after a reload).
+  retain(policies: Iterable<PolicySnapshot>): void {
+    const live = new Set<EndpointPool>();
+    for (const policy of policies) {
+      for (const bin of policy.binTable) {
+        live.add(this.pool("proposer", bin.proposer));
+        live.add(this.pool("verifier", bin.verifier));
+      }
+    }
+    for (const [key, pool] of this.pools) if (!live.has(pool)) this.pools.delete(key);
+  }
+
+  // The engine's backendsFor(bin) for one request. Bin 0 is the difficulty probe, before a bin
+  // is known: it goes to the least-loaded bin's pools (bin 1 on a tie), since any proposer of
+  // the policy can produce probe samples.
+  forRequest(policy: PolicySnapshot, templates: PromptTemplates): (bin: number) => BinBackends {
+    const affinity: Affinity = new Map();
+    const cache = new Map<number, BinBackends>();
+    return (bin: number) => {
+      const chosen = bin === 0 ? this.leastLoadedBin(policy) : bin;
+      let backends = cache.get(chosen);
+      if (backends === undefined) {
+        const entry = policy.binTable.find((b) => b.bin === chosen);
+        if (entry === undefined) {
+          const known = policy.binTable.map((b) => b.bin).join(", ");
+          throw invalidArgument(`policy "${policy.name}" has no bin ${bin} (bins: ${known})`);
+        }
+        backends = {
+          proposer: new VllmProposer({
+            pool: this.pool("proposer", entry.proposer),
+            affinity,
+            stepDelimiter: templates.stepDelimiter,
+            call: this.options.call,
+          }),
+          verifier: new PrmVerifier({
+            pool: this.pool("verifier", entry.verifier),
+            affinity,
+            templates,
+            call: this.options.call,
+            ...(this.options.maxVerifierBatch ? { maxBatch: this.options.maxVerifierBatch } : {}),
+          }),
+        };
+        cache.set(chosen, backends);
+      }
+      return backends;
+    };
+  }
+
+  private leastLoadedBin(policy: PolicySnapshot): number {
+    let best: { bin: number; load: number } | undefined;
+    for (const entry of [...policy.binTable].sort((a, b) => a.bin - b.bin)) {
+      const load = this.pool("proposer", entry.proposer).load;
+      if (best === undefined || load < best.load) best = { bin: entry.bin, load };
+    }
+    return best?.bin ?? 1;
+  }
+}

@@ -1,0 +1,108 @@
+// The verifier over vLLM's pooling API: a process reward model served with `--runner pooling`
+// answers POST /pooling {task: "token_classify"} with, per input, one [neg, pos] row for each
+// step-separator token (Qwen2.5-Math-PRM's <extra_0>). The step's reward is `pos`.
+// Several solutions go in one call (input as a list); large batches are split so one call
+// stays within the server's batch limits.
+import type { ScoreRequest, ScoreResult, Verifier } from "../engine/backend.ts";
+import { type PromptTemplates, verifierInput } from "../engine/prompts.ts";
+import type { EndpointPool } from "./endpoint-pool.ts";
+import { BadResponseError, postJson } from "./http-json.ts";
+import { type Affinity, type CallOptions, callPool } from "./pool-caller.ts";
+
+interface PoolingResponse {
+  data: { index: number; data: unknown }[];
+  usage?: { prompt_tokens?: number };
+}
+
+export interface PrmVerifierOptions {
+  pool: EndpointPool;
+  affinity: Affinity;
+  templates: PromptTemplates;
+  call: CallOptions;
+  // Most solutions per /pooling call.
+  maxBatch?: number;
+}
+
+export class PrmVerifier implements Verifier {
+  private readonly options: PrmVerifierOptions;
+
+  constructor(options: PrmVerifierOptions) {
+    this.options = options;
+  }
+
+  async score(request: ScoreRequest): Promise<ScoreResult> {
+    const maxBatch = this.options.maxBatch ?? 64;
+    const batches: string[][][] = [];
+    for (let i = 0; i < request.solutions.length; i += maxBatch) {
+      batches.push(request.solutions.slice(i, i + maxBatch));
+    }
+    const results = await Promise.all(batches.map((b) => this.scoreBatch(request, b)));
+    return {
+      stepScores: results.flatMap((r) => r.stepScores),
+      tokens: results.reduce((sum, r) => sum + r.tokens, 0),
+    };
+  }
+
+  private scoreBatch(request: ScoreRequest, solutions: string[][]): Promise<ScoreResult> {
+    const { pool, affinity, templates, call } = this.options;
+    if (solutions.length === 0) return Promise.resolve({ stepScores: [], tokens: 0 });
+    const body = {
+      model: pool.model,
+      task: "token_classify",
+      input: solutions.map((steps) => verifierInput(templates, request.problem, steps)),
+    };
+    return callPool(pool, affinity, request.signal, call, async (endpoint, signal) => {
+      const url = `${endpoint}/pooling`;
+      const raw = await postJson(url, body, signal);
+      return parsePooling(
+        url,
+        raw,
+        solutions.map((s) => s.length),
+      );
+    });
+  }
+}
+
+export function parsePooling(
+  url: string,
+  raw: unknown,
+  stepCounts: readonly number[],
+): ScoreResult {
+  const response = raw as PoolingResponse;
+  if (!Array.isArray(response?.data)) throw new BadResponseError(url, "no data array");
+  if (response.data.length !== stepCounts.length) {
+    throw new BadResponseError(
+      url,
+      `sent ${stepCounts.length} inputs, got ${response.data.length} results`,
+    );
+  }
+  const items = [...response.data].sort((a, b) => a.index - b.index);
+  const stepScores = items.map((item, i) => {
+    const rows = toRows(item.data);
+    if (rows === undefined) throw new BadResponseError(url, `result ${i} is not [neg, pos] rows`);
+    const expected = stepCounts[i] ?? 0;
+    if (rows.length !== expected) {
+      // A step that itself contains the separator text would shift every score; refuse rather
+      // than score the wrong steps.
+      throw new BadResponseError(url, `result ${i} has ${rows.length} rows for ${expected} steps`);
+    }
+    return rows.map((row) => row[1] as number);
+  });
+  return { stepScores, tokens: response.usage?.prompt_tokens ?? 0 };
+}
+
+// [[neg, pos], ...]; tolerate the flattened [neg, pos, neg, pos, ...] form too.
+function toRows(data: unknown): number[][] | undefined {
+  if (!Array.isArray(data)) return undefined;
+  if (data.every((row) => Array.isArray(row) && row.length >= 2 && row.every(isNumber))) {
+    return data as number[][];
+  }
+  if (data.length % 2 === 0 && data.every(isNumber)) {
+    const rows: number[][] = [];
+    for (let i = 0; i < data.length; i += 2) rows.push([data[i] as number, data[i + 1] as number]);
+    return rows;
+  }
+  return undefined;
+}
+
+const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);

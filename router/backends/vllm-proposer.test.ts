@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseCompletion, splitByWeight } from "./vllm-proposer.ts";
+
+test("tells a finished step from a finished solution", () => {
+  const result = parseCompletion(
+    "u",
+    {
+      choices: [
+        { index: 2, text: "x = 2\n\n", finish_reason: "stop", stop_reason: "\n\n" },
+        { index: 0, text: "\\boxed{4}", finish_reason: "stop", stop_reason: null },
+        { index: 1, text: "and so on", finish_reason: "length", stop_reason: null },
+      ],
+      usage: { prompt_tokens: 10, completion_tokens: 9 },
+    },
+    3,
+  );
+  assert.deepEqual(
+    result.completions.map((c) => [c.text, c.finished]),
+    [
+      ["\\boxed{4}", true],
+      ["and so on", true],
+      ["x = 2\n\n", false],
+    ],
+  );
+  assert.equal(result.promptTokens, 10);
+  assert.equal(
+    result.completions.reduce((s, c) => s + c.completionTokens, 0),
+    9,
+  );
+});
+
+test("rejects a response with the wrong number of choices", () => {
+  assert.throws(() => parseCompletion("u", { choices: [] }, 2), /asked for 2 samples, got 0/);
+});
+
+test("splitByWeight sums exactly", () => {
+  assert.deepEqual(splitByWeight(10, [1, 1, 1]), [4, 3, 3]);
+  assert.deepEqual(splitByWeight(0, [5, 5]), [0, 0]);
+  assert.deepEqual(splitByWeight(3, [0, 0]), [2, 1]);
+});
