@@ -1,0 +1,105 @@
+// Policies from a YAML file (a RouterConfig), reloaded when the file changes. A bad edit is
+// reported and ignored: the router keeps serving the last good config rather than dropping
+// every policy because of one typo.
+//
+// The directory is watched, not the file: a mounted ConfigMap is updated by swapping a
+// `..data` symlink, which a watch on the file itself never sees.
+import { type FSWatcher, watch } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { byName, type PolicyListener, type PolicySource } from "./policy-source.ts";
+import { parseRouterConfig } from "./router-config.ts";
+
+export interface YamlFileSourceOptions {
+  // Called after each reload attempt; `error` is set when the file was rejected.
+  onReload?: (result: { ok: boolean; error?: Error }) => void;
+  // Coalesce the burst of events one save produces.
+  debounceMs?: number;
+  watch?: boolean;
+}
+
+export class YamlFilePolicySource implements PolicySource {
+  readonly path: string;
+  private policies: ReadonlyMap<string, PolicySnapshot> = new Map();
+  private lastText = "";
+  private readonly listeners = new Set<PolicyListener>();
+  private readonly options: YamlFileSourceOptions;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+
+  private constructor(path: string, options: YamlFileSourceOptions) {
+    this.path = path;
+    this.options = options;
+  }
+
+  // Loads the file (a bad file at startup is an error: there is no last good config yet) and
+  // starts watching it.
+  static async open(path: string, options: YamlFileSourceOptions = {}) {
+    const source = new YamlFilePolicySource(path, options);
+    const text = await readFile(path, "utf8");
+    source.policies = byName(parseRouterConfig(text, path));
+    source.lastText = text;
+    if (options.watch ?? true) source.startWatching();
+    return source;
+  }
+
+  get(name: string): PolicySnapshot | undefined {
+    return this.policies.get(name);
+  }
+
+  names(): string[] {
+    return [...this.policies.keys()].sort();
+  }
+
+  subscribe(listener: PolicyListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // Re-reads the file now; resolves once applied or rejected. Reloads run one at a time.
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow());
+    return this.reloading;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.listeners.clear();
+    await this.reloading;
+  }
+
+  private async reloadNow(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      this.options.onReload?.({ ok: false, error: error as Error });
+      return;
+    }
+    if (text === this.lastText) return;
+    try {
+      this.policies = byName(parseRouterConfig(text, this.path));
+    } catch (error) {
+      this.options.onReload?.({ ok: false, error: error as Error });
+      return;
+    }
+    this.lastText = text;
+    this.options.onReload?.({ ok: true });
+    for (const listener of this.listeners) listener(this.policies);
+  }
+
+  private startWatching(): void {
+    const name = basename(this.path);
+    this.watcher = watch(dirname(this.path), (_event, file) => {
+      if (file !== null && file !== name && !file.startsWith("..")) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.reload(), this.options.debounceMs ?? 100);
+    });
+    // Never keep the process alive just to watch a file.
+    this.watcher.unref();
+  }
+}
