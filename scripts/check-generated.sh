@@ -3,11 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/generate.sh
-if ! git diff --exit-code --stat -- proto/gen crds; then
+if ! git diff --exit-code --stat -- proto/gen crds controller/policy/types.gen.ts; then
   echo "Generated files are out of date: run 'npm run generate' and commit the result." >&2
   exit 1
 fi
-untracked=$(git ls-files --others --exclude-standard -- proto/gen crds)
+untracked=$(git ls-files --others --exclude-standard -- proto/gen crds controller/policy/types.gen.ts)
 if [ -n "$untracked" ]; then
   echo "Generated files are not committed: $untracked" >&2
   exit 1

@@ -1,0 +1,80 @@
+// The `<policy>-router` ConfigMap: a RouterConfig (proto/mull/v1/fleet.proto) holding this
+// policy's PolicySnapshot in protobuf JSON mapping, as YAML. The router's YAML PolicySource reads
+// exactly this shape, so routers learn bins, thresholds, tables and pool endpoints from it.
+import { create, toJson } from "@bufbuild/protobuf";
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import {
+  Estimator,
+  type PolicySnapshot,
+  PolicySnapshotSchema,
+  RouterConfigSchema,
+} from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import type { TestTimePolicy } from "../policy/types.ts";
+import { endpoint, routerConfigLabels, routerConfigName } from "./naming.ts";
+import { ownerReference } from "./pool.ts";
+
+export const routerConfigKey = "router.yaml";
+
+/** Thresholds as written, or bins-1 evenly spaced cut points until calibration writes real ones. */
+export function effectiveThresholds(bins: number, thresholds: number[] | undefined): number[] {
+  if (thresholds) return thresholds;
+  return Array.from({ length: bins - 1 }, (_, i) => Number(((i + 1) / bins).toFixed(6)));
+}
+
+export function policySnapshot(policy: TestTimePolicy): PolicySnapshot {
+  const { spec, metadata } = policy;
+  const ns = metadata.namespace;
+  return create(PolicySnapshotSchema, {
+    name: metadata.name,
+    namespace: ns,
+    generation: BigInt(metadata.generation ?? 0),
+    bins: spec.difficulty.bins,
+    estimator: Estimator[spec.difficulty.estimator],
+    probeSamples: spec.difficulty.probeSamples,
+    thresholds: effectiveThresholds(spec.difficulty.bins, spec.difficulty.thresholds),
+    defaultGenerations: spec.budget.defaultGenerations,
+    maxGenerations: spec.budget.maxGenerations,
+    aggregation: Aggregation[spec.verifier.aggregation],
+    stepSeparator: spec.verifier.stepSeparator,
+    binTable: [...spec.bins]
+      .sort((a, b) => a.bin - b.bin)
+      .map((b) => ({
+        bin: b.bin,
+        levels: [...b.strategies]
+          .sort((x, y) => x.generations - y.generations)
+          .map((s) => ({
+            strategy: Strategy[s.strategy],
+            generations: s.generations,
+            beamWidth: s.beamWidth ?? 0,
+            lookahead: s.lookahead ?? 0,
+            sequentialRatio: s.sequentialRatio ?? 0,
+            maxSteps: s.maxSteps ?? 0,
+          })),
+        proposer: {
+          model: spec.proposer.model,
+          endpoints: [endpoint(metadata.name, ns, b.bin, "proposer")],
+        },
+        verifier: {
+          model: spec.verifier.model,
+          endpoints: [endpoint(metadata.name, ns, b.bin, "verifier")],
+        },
+      })),
+  });
+}
+
+export function desiredRouterConfig(policy: TestTimePolicy): V1ConfigMap {
+  const config = create(RouterConfigSchema, { policies: [policySnapshot(policy)] });
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: routerConfigName(policy.metadata.name),
+      namespace: policy.metadata.namespace,
+      labels: routerConfigLabels(policy.metadata.name),
+      ownerReferences: [ownerReference(policy)],
+    },
+    data: { [routerConfigKey]: stringify(toJson(RouterConfigSchema, config)) },
+  };
+}

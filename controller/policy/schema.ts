@@ -1,0 +1,507 @@
+// THE definition of the TestTimePolicy API (mull.dev/v1alpha1). crds/generate.ts emits the CRD
+// YAML and controller/policy/types.gen.ts from this one value; CI regenerates both and fails on a
+// diff. Validation lives here too (structural bounds, defaults and CEL rules), so the API server
+// rejects a bad policy at `kubectl apply` time with a message naming the problem.
+//
+// CEL cost: the API server estimates each rule's worst case from maxItems/maxLength, so every list
+// and string carries a bound; the quadratic rules (uniqueness) run over lists of at most 10.
+import {
+  aggregationNames,
+  beamStrategies,
+  estimatorNames,
+  scalingModes,
+  strategyNames,
+} from "./names.ts";
+import {
+  bool,
+  int,
+  list,
+  num,
+  obj,
+  oneOf,
+  opaque,
+  quantity,
+  type SchemaNode,
+  str,
+  stringMap,
+} from "./schema-dsl.ts";
+
+export const maxBins = 10;
+const maxLevels = 8;
+const maxGenerations = 1024;
+const maxReplicas = 100;
+
+const resources = obj(
+  "Compute resources of the vLLM container. nvidia.com/gpu is set from `gpus` and need not be repeated here.",
+  {
+    requests: {
+      ...stringMapOfQuantities("Minimum resources (cpu, memory, ephemeral-storage, ...)."),
+    },
+    limits: {
+      ...stringMapOfQuantities("Maximum resources (cpu, memory, ...)."),
+    },
+  },
+  { tsName: "Resources" },
+);
+
+function stringMapOfQuantities(description: string): SchemaNode {
+  return {
+    description,
+    type: "object",
+    additionalProperties: quantity("A quantity such as 500m, 16Gi or 4."),
+    maxProperties: 16,
+  };
+}
+
+const toleration = obj(
+  "A core/v1 Toleration: lets replicas schedule onto nodes with a matching taint.",
+  {
+    key: str("Taint key to match; empty with operator Exists matches every taint."),
+    operator: oneOf("How key and value are compared.", ["Exists", "Equal"]),
+    value: str("Taint value to match when operator is Equal."),
+    effect: oneOf("Taint effect to match; empty matches all effects.", [
+      "NoSchedule",
+      "PreferNoSchedule",
+      "NoExecute",
+    ]),
+    tolerationSeconds: {
+      ...int("For NoExecute: how long the pod stays bound after the taint appears."),
+      format: "int64",
+    },
+  },
+  { tsName: "Toleration" },
+);
+
+const envVar = obj(
+  "A core/v1 EnvVar for the vLLM container.",
+  {
+    name: str("Variable name.", { minLength: 1 }),
+    value: str("Literal value.", { maxLength: 4096 }),
+    valueFrom: opaque(
+      "A core/v1 EnvVarSource (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), passed through as is.",
+    ),
+  },
+  { required: ["name"], tsName: "EnvVar" },
+);
+
+/** The fields shared by the proposer and the verifier model servers. */
+function modelServerProperties(role: string): Record<string, SchemaNode> {
+  return {
+    model: str(
+      `The ${role} model, as \`vllm serve <model>\` takes it: a Hugging Face repo id or a local path.`,
+      { minLength: 1, maxLength: 512 },
+    ),
+    image: str("The vLLM container image.", {
+      default: "vllm/vllm-openai:v0.11.0",
+      minLength: 1,
+      maxLength: 512,
+    }),
+    gpus: int("nvidia.com/gpu per replica (vLLM's tensor-parallel size is usually the same).", {
+      default: 1,
+      minimum: 0,
+      maximum: 16,
+    }),
+    args: list(
+      "Extra arguments appended to `vllm serve <model>`, e.g. --max-model-len=4096.",
+      str("One argument.", { maxLength: 1024 }),
+      { maxItems: 64 },
+    ),
+    resources,
+    nodeSelector: stringMap("Node labels a replica's node must carry."),
+    tolerations: list("Tolerations for the replicas' pods.", toleration, { maxItems: 32 }),
+    env: list("Extra environment variables for the vLLM container.", envVar, { maxItems: 64 }),
+    capacityTokensPerSecond: int(
+      "Tokens per second one replica sustains at the target latency; the planner sizes pools with it.",
+      { minimum: 1 },
+    ),
+  };
+}
+
+const proposer = obj(
+  "The proposer: the LLM that samples solutions and steps (vLLM's OpenAI-compatible completions API).",
+  modelServerProperties("proposer"),
+  { required: ["model"], tsName: "ModelServer" },
+);
+
+const verifier = obj(
+  "The verifier: a process reward model served by vLLM with `--runner pooling`, scoring each step.",
+  {
+    ...modelServerProperties("verifier (PRM)"),
+    aggregation: oneOf(
+      "How per-step PRM scores become one solution score; Snell et al. found `last` best.",
+      aggregationNames,
+      { default: "last" },
+    ),
+    stepSeparator: str(
+      "The text that ends a reasoning step; the proposer stops on it and the PRM scores at it.",
+      { default: "\n\n", minLength: 1, maxLength: 64 },
+    ),
+  },
+  { required: ["model"], tsName: "Verifier" },
+);
+
+const difficulty = obj(
+  "How a prompt's difficulty bin is estimated before choosing a strategy.",
+  {
+    bins: int("Number of difficulty bins; bin 1 is the easiest.", {
+      default: 5,
+      minimum: 1,
+      maximum: maxBins,
+    }),
+    estimator: oneOf(
+      "probe: score a few proposer samples with the verifier; hint: trust the client's bin.",
+      estimatorNames,
+      { default: "probe" },
+    ),
+    probeSamples: int("Proposer samples drawn to estimate difficulty (they seed the strategy).", {
+      default: 4,
+      minimum: 1,
+      maximum: 64,
+    }),
+    thresholds: list(
+      "bins-1 strictly increasing cut points in [0,1] on the probe's mean PRM score, normally written by calibration. Absent: evenly spaced.",
+      num("A cut point.", { minimum: 0, maximum: 1 }),
+      { maxItems: maxBins - 1 },
+    ),
+  },
+  {
+    default: {},
+    tsName: "Difficulty",
+    rules: [
+      {
+        rule: "!has(self.thresholds) || size(self.thresholds) == self.bins - 1",
+        message: "difficulty.thresholds must have exactly bins-1 entries",
+        fieldPath: ".thresholds",
+      },
+      {
+        rule: "!has(self.thresholds) || (self.thresholds.isSorted() && self.thresholds.all(t, self.thresholds.exists_one(u, u == t)))",
+        message: "difficulty.thresholds must be strictly increasing",
+        fieldPath: ".thresholds",
+      },
+    ],
+  },
+);
+
+const budget = obj(
+  "Compute budgets: per request (generations) and for the whole fleet (GPUs).",
+  {
+    defaultGenerations: int("Generations per request when the client does not ask.", {
+      default: 16,
+      minimum: 1,
+      maximum: maxGenerations,
+    }),
+    maxGenerations: int("The most generations one request may ask for.", {
+      default: 64,
+      minimum: 1,
+      maximum: maxGenerations,
+    }),
+    gpus: int("The fleet GPU budget: all of this policy's replicas together, in nvidia.com/gpu.", {
+      maximum: 100000,
+    }),
+  },
+  {
+    required: ["gpus"],
+    tsName: "Budget",
+    rules: [
+      {
+        rule: "self.maxGenerations >= self.defaultGenerations",
+        message: "budget.maxGenerations must be >= budget.defaultGenerations",
+        fieldPath: ".maxGenerations",
+      },
+      {
+        rule: "self.gpus > 0",
+        message: "budget.gpus must be a positive number of GPUs",
+        fieldPath: ".gpus",
+      },
+    ],
+  },
+);
+
+const beamList = beamStrategies.map((s) => `'${s}'`).join(", ");
+const strategyLevel = obj(
+  "One budget level of a bin's strategy table: what to run when a request may spend `generations`.",
+  {
+    generations: int("The budget level: proposer generations (solutions, or beams for search).", {
+      minimum: 1,
+      maximum: maxGenerations,
+    }),
+    strategy: oneOf("The test-time strategy at this level.", strategyNames),
+    beamWidth: int("beam/dvts: beams kept per step; must divide generations.", {
+      minimum: 1,
+      maximum: maxGenerations,
+    }),
+    lookahead: int("lookahead: greedy rollout depth in steps.", { minimum: 0, maximum: 64 }),
+    sequentialRatio: num(
+      "revision: the fraction of generations spent sequentially (1 = one long revision chain).",
+      { minimum: 0, maximum: 1 },
+    ),
+    maxSteps: int("Search strategies: the most steps one solution may take.", {
+      minimum: 1,
+      maximum: 1024,
+    }),
+  },
+  {
+    required: ["generations", "strategy"],
+    tsName: "StrategyLevel",
+    rules: [
+      {
+        rule: "!has(self.beamWidth) || self.generations % self.beamWidth == 0",
+        message: "beamWidth must divide generations",
+        fieldPath: ".beamWidth",
+      },
+      {
+        rule: `!(self.strategy in [${beamList}]) || has(self.beamWidth)`,
+        message: "beam and dvts strategies need beamWidth",
+        fieldPath: ".beamWidth",
+      },
+      {
+        rule: "self.strategy != 'lookahead' || (has(self.lookahead) && self.lookahead > 0)",
+        message: "the lookahead strategy needs lookahead >= 1",
+        fieldPath: ".lookahead",
+      },
+    ],
+  },
+);
+
+function poolBounds(role: string): SchemaNode {
+  return obj(
+    `Replica bounds of this bin's ${role} pool.`,
+    {
+      minReplicas: int(
+        "Replicas the pool never goes below (in manual and planner modes, today's replica count).",
+        { default: 1, minimum: 0, maximum: maxReplicas },
+      ),
+      maxReplicas: int("Replicas the pool never goes above; absent means minReplicas.", {
+        minimum: 0,
+        maximum: maxReplicas,
+      }),
+    },
+    {
+      default: {},
+      tsName: "PoolBounds",
+      rules: [
+        {
+          rule: "!has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+          message: "minReplicas must be <= maxReplicas",
+          fieldPath: ".minReplicas",
+        },
+      ],
+    },
+  );
+}
+
+const bin = obj(
+  "One difficulty bin: its strategy table and the bounds of its proposer and verifier pools.",
+  {
+    bin: int("The bin number, 1 (easiest) to difficulty.bins (hardest).", {
+      minimum: 1,
+      maximum: maxBins,
+    }),
+    strategies: list(
+      "The strategy table by budget level; the router picks the highest level the request affords.",
+      strategyLevel,
+      {
+        minItems: 1,
+        maxItems: maxLevels,
+        rules: [
+          {
+            rule: "self.all(s, self.exists_one(t, t.generations == s.generations))",
+            message: "each budget level (generations) may appear only once in a bin's strategies",
+          },
+        ],
+      },
+    ),
+    proposer: poolBounds("proposer"),
+    verifier: poolBounds("verifier"),
+  },
+  { required: ["bin", "strategies"], tsName: "BinSpec" },
+);
+
+const modelCache = obj(
+  "An optional PersistentVolumeClaim holding downloaded models, shared by every replica (ReadWriteMany or ReadOnlyMany).",
+  {
+    claimName: str("The PersistentVolumeClaim's name, in the policy's namespace.", {
+      minLength: 1,
+      maxLength: 253,
+    }),
+    mountPath: str("Where the cache is mounted; HF_HOME points there.", {
+      default: "/models",
+      maxLength: 512,
+    }),
+    readOnly: bool("Mount read-only (the models must already be there).", { default: false }),
+  },
+  { required: ["claimName"], tsName: "ModelCache" },
+);
+
+const huggingFaceToken = obj(
+  "An optional Secret holding a Hugging Face token for gated models; exposed to vLLM as HF_TOKEN.",
+  {
+    secretName: str("The Secret's name, in the policy's namespace.", {
+      minLength: 1,
+      maxLength: 253,
+    }),
+    key: str("The key in the Secret that holds the token.", { default: "token", maxLength: 253 }),
+  },
+  { required: ["secretName"], tsName: "HuggingFaceToken" },
+);
+
+const scaling = obj(
+  "Who sizes the pools.",
+  {
+    mode: oneOf(
+      "planner: the operator sizes pools from demand (today: minReplicas); manual: each pool runs minReplicas; external: HPA/KEDA own spec.replicas and the operator never writes it.",
+      scalingModes,
+      { default: "planner" },
+    ),
+    targetUtilization: num("The planner's target utilisation of replica capacity.", {
+      default: 0.7,
+      minimum: 0.05,
+      maximum: 1,
+    }),
+    stabilizationSeconds: int("How long the planner waits before scaling down again.", {
+      default: 300,
+      minimum: 0,
+      maximum: 86400,
+    }),
+  },
+  { default: {}, tsName: "Scaling" },
+);
+
+export const specSchema: SchemaNode = obj(
+  "The desired test-time scaling policy: models, difficulty bins, strategy tables and pool sizes.",
+  {
+    proposer,
+    verifier,
+    difficulty,
+    budget,
+    bins: list("Per difficulty bin: the strategy table and the pool bounds.", bin, {
+      minItems: 1,
+      maxItems: maxBins,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["bin"],
+    }),
+    scaling,
+    modelCache,
+    huggingFaceToken,
+  },
+  {
+    required: ["proposer", "verifier", "budget", "bins"],
+    tsName: "TestTimePolicySpec",
+    rules: [
+      {
+        rule: "self.bins.all(b, b.bin <= self.difficulty.bins)",
+        message: "every bins[].bin must be within 1..difficulty.bins",
+        fieldPath: ".bins",
+      },
+      {
+        rule: "self.bins.all(b, self.bins.exists_one(c, c.bin == b.bin))",
+        message: "bins[].bin must be unique: one entry per bin",
+        fieldPath: ".bins",
+      },
+      {
+        rule: "self.bins.all(b, b.strategies.all(s, s.generations <= self.budget.maxGenerations))",
+        message: "a strategy's generations may not exceed budget.maxGenerations",
+        fieldPath: ".bins",
+      },
+    ],
+  },
+);
+
+const replicaCounts = obj(
+  "Replica counts of one pool.",
+  {
+    desiredReplicas: int(
+      "Replicas the operator asks for (in external mode: what the autoscaler set).",
+    ),
+    readyReplicas: int("Replicas ready to serve."),
+    pendingPods: int("Pods that cannot be scheduled (e.g. Insufficient nvidia.com/gpu)."),
+  },
+  { tsName: "PoolStatus" },
+);
+
+const condition = obj(
+  "A metav1.Condition.",
+  {
+    type: str("Ready, Progressing, Degraded or BudgetLimited.", { maxLength: 64 }),
+    status: oneOf("True, False or Unknown.", ["True", "False", "Unknown"]),
+    observedGeneration: {
+      ...int("The policy generation this condition was computed for."),
+      format: "int64",
+    },
+    lastTransitionTime: str("When status last changed.", { format: "date-time", maxLength: 64 }),
+    reason: str("A CamelCase reason.", { maxLength: 128 }),
+    message: str("A human-readable explanation.", { maxLength: 4096 }),
+  },
+  {
+    required: ["type", "status", "lastTransitionTime", "reason", "message"],
+    tsName: "Condition",
+  },
+);
+
+export const statusSchema: SchemaNode = obj(
+  "What the operator observed: pools, GPUs and conditions.",
+  {
+    observedGeneration: {
+      ...int("The metadata.generation this status reflects."),
+      format: "int64",
+    },
+    conditions: list("Ready, Progressing, Degraded and BudgetLimited.", condition, {
+      maxItems: 16,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["type"],
+    }),
+    bins: list(
+      "Per bin, desired and ready replicas of each role.",
+      obj(
+        "One bin's pools.",
+        {
+          bin: int("The bin number."),
+          proposer: replicaCounts,
+          verifier: replicaCounts,
+        },
+        { required: ["bin", "proposer", "verifier"], tsName: "BinStatus" },
+      ),
+      { maxItems: maxBins },
+    ),
+    gpus: obj(
+      "GPUs this policy requests against its budget.",
+      {
+        requested: int("nvidia.com/gpu of all desired replicas."),
+        budget: int("spec.budget.gpus."),
+        pending: int("nvidia.com/gpu of pods that could not be scheduled."),
+      },
+      { required: ["requested", "budget"], tsName: "GpuStatus" },
+    ),
+  },
+  { tsName: "TestTimePolicyStatus" },
+);
+
+export const printerColumns = [
+  {
+    name: "Bins",
+    type: "integer",
+    jsonPath: ".spec.difficulty.bins",
+    description: "Difficulty bins",
+  },
+  {
+    name: "GPUs",
+    type: "integer",
+    jsonPath: ".status.gpus.requested",
+    description: "GPUs requested",
+  },
+  { name: "Budget", type: "integer", jsonPath: ".spec.budget.gpus", description: "GPU budget" },
+  {
+    name: "Ready",
+    type: "string",
+    jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+    description: "Every pool has its replicas ready",
+  },
+  {
+    name: "Reason",
+    type: "string",
+    jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+    priority: 1,
+    description: "Why the policy is or is not ready",
+  },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Age" },
+];

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { findCondition } from "./conditions.ts";
+import { desiredState } from "./desired/state.ts";
+import { computeStatus, type ObservedPool } from "./status.ts";
+import { examplePolicy } from "./testing/sample.ts";
+
+const ready: ObservedPool = {
+  exists: true,
+  specReplicas: 1,
+  readyReplicas: 1,
+  rolledOut: true,
+  gpuPendingPods: 0,
+  unschedulablePods: 0,
+};
+
+test("all pools ready: Ready=True, within budget", () => {
+  const policy = examplePolicy();
+  const s = computeStatus({
+    policy,
+    pools: desiredState(policy).pools,
+    observed: () => ready,
+    now: new Date("2026-01-01T00:00:00Z"),
+  });
+  assert.equal(findCondition(s.conditions, "Ready")?.status, "True");
+  assert.equal(findCondition(s.conditions, "BudgetLimited")?.status, "False");
+  assert.equal(findCondition(s.conditions, "Progressing")?.status, "False");
+  assert.deepEqual(s.gpus, { requested: 6, budget: 8, pending: 0 });
+  assert.equal(s.bins?.length, 3);
+  assert.deepEqual(s.bins?.[0]?.proposer, { desiredReplicas: 1, readyReplicas: 1, pendingPods: 0 });
+  assert.equal(s.observedGeneration, 1);
+});
+
+test("pods Pending for lack of GPUs: BudgetLimited and Degraded say so with a count", () => {
+  const policy = examplePolicy();
+  const s = computeStatus({
+    policy,
+    pools: desiredState(policy).pools,
+    observed: (bin) =>
+      bin === 3
+        ? {
+            ...ready,
+            readyReplicas: 0,
+            gpuPendingPods: 1,
+            unschedulablePods: 1,
+            pendingMessage: "0/2 nodes are available: 2 Insufficient nvidia.com/gpu.",
+          }
+        : ready,
+    now: new Date(),
+  });
+  const limited = findCondition(s.conditions, "BudgetLimited");
+  assert.equal(limited?.status, "True");
+  assert.equal(limited?.reason, "InsufficientGPUs");
+  assert.match(limited?.message ?? "", /2 pod\(s\) Pending/);
+  const degraded = findCondition(s.conditions, "Degraded");
+  assert.equal(degraded?.status, "True");
+  assert.match(degraded?.message ?? "", /Insufficient nvidia.com\/gpu/);
+  assert.equal(findCondition(s.conditions, "Ready")?.status, "False");
+  assert.equal(s.gpus?.pending, 2);
+});
+
+test("requesting more GPUs than the budget is BudgetLimited/OverBudget", () => {
+  const policy = examplePolicy((spec) => {
+    spec.budget.gpus = 4;
+  });
+  const s = computeStatus({
+    policy,
+    pools: desiredState(policy).pools,
+    observed: () => ready,
+    now: new Date(),
+  });
+  assert.equal(findCondition(s.conditions, "BudgetLimited")?.reason, "OverBudget");
+});
+
+test("lastTransitionTime is kept while a condition's status holds, so the status is unchanged", () => {
+  const policy = examplePolicy();
+  const pools = desiredState(policy).pools;
+  const first = computeStatus({
+    policy,
+    pools,
+    observed: () => ready,
+    now: new Date("2026-01-01T00:00:00Z"),
+  });
+  policy.status = first;
+  const second = computeStatus({
+    policy,
+    pools,
+    observed: () => ready,
+    now: new Date("2026-01-02T00:00:00Z"),
+  });
+  assert.deepEqual(second, first);
+  const notReady = computeStatus({
+    policy,
+    pools,
+    observed: () => ({ ...ready, readyReplicas: 0 }),
+    now: new Date("2026-01-03T00:00:00Z"),
+  });
+  assert.equal(
+    findCondition(notReady.conditions, "Ready")?.lastTransitionTime,
+    "2026-01-03T00:00:00Z",
+  );
+  assert.equal(
+    findCondition(notReady.conditions, "BudgetLimited")?.lastTransitionTime,
+    "2026-01-01T00:00:00Z",
+  );
+});

@@ -1,0 +1,163 @@
+// Status from observed state: per-pool replicas, GPUs against the budget, and the four
+// conditions. Pure: the operator feeds it what its informers hold and writes the result only when
+// it differs from the status already on the policy.
+import { type ConditionInput, mergeConditions } from "./conditions.ts";
+import type { DesiredPool } from "./desired/state.ts";
+import type {
+  BinStatus,
+  PoolStatus,
+  TestTimePolicy,
+  TestTimePolicyStatus,
+} from "./policy/types.ts";
+
+export interface ObservedPool {
+  /** The Deployment exists. */
+  exists: boolean;
+  /** Its spec.replicas (in external mode, what the autoscaler chose). */
+  specReplicas?: number;
+  readyReplicas: number;
+  /** The Deployment controller has seen its latest spec and rolled every replica to it. */
+  rolledOut: boolean;
+  /** Pods the scheduler could not place for lack of nvidia.com/gpu. */
+  gpuPendingPods: number;
+  /** Pods unschedulable for any reason (including GPUs). */
+  unschedulablePods: number;
+  /** One scheduler message, for the condition text. */
+  pendingMessage?: string;
+}
+
+export interface StatusInput {
+  policy: TestTimePolicy;
+  pools: DesiredPool[];
+  observed: (bin: number, role: DesiredPool["role"]) => ObservedPool;
+  /** The last reconcile's error, if it failed. */
+  reconcileError?: string;
+  now: Date;
+}
+
+export function computeStatus(input: StatusInput): TestTimePolicyStatus {
+  const { policy, pools } = input;
+  const generation = policy.metadata.generation ?? 0;
+  const bins = new Map<number, BinStatus>();
+  let requested = 0;
+  let pendingGpus = 0;
+  let gpuPendingPods = 0;
+  let unschedulable = 0;
+  let poolsReady = 0;
+  let progressing = 0;
+  let pendingMessage: string | undefined;
+
+  for (const pool of pools) {
+    const seen = input.observed(pool.bin, pool.role);
+    const desired = pool.replicas ?? seen.specReplicas ?? 0;
+    const status: PoolStatus = {
+      desiredReplicas: desired,
+      readyReplicas: seen.readyReplicas,
+      pendingPods: seen.unschedulablePods,
+    };
+    const entry = bins.get(pool.bin) ?? {
+      bin: pool.bin,
+      proposer: { desiredReplicas: 0, readyReplicas: 0 },
+      verifier: { desiredReplicas: 0, readyReplicas: 0 },
+    };
+    entry[pool.role] = status;
+    bins.set(pool.bin, entry);
+
+    requested += desired * pool.gpusPerReplica;
+    pendingGpus += seen.gpuPendingPods * pool.gpusPerReplica;
+    gpuPendingPods += seen.gpuPendingPods;
+    unschedulable += seen.unschedulablePods;
+    pendingMessage ??= seen.pendingMessage;
+    const ready = seen.exists && seen.rolledOut && seen.readyReplicas >= desired;
+    if (ready) poolsReady++;
+    else progressing++;
+  }
+
+  const budget = policy.spec.budget.gpus;
+  const conditions: ConditionInput[] = [];
+  const total = pools.length;
+  conditions.push(
+    poolsReady === total
+      ? {
+          type: "Ready",
+          status: "True",
+          reason: "PoolsReady",
+          message: `${total}/${total} pools ready`,
+        }
+      : {
+          type: "Ready",
+          status: "False",
+          reason: gpuPendingPods > 0 ? "InsufficientGPUs" : "PoolsNotReady",
+          message: `${poolsReady}/${total} pools ready`,
+        },
+  );
+  conditions.push(
+    progressing > 0 && unschedulable === 0
+      ? {
+          type: "Progressing",
+          status: "True",
+          reason: "RollingOut",
+          message: `${progressing} pool(s) scaling or rolling out`,
+        }
+      : {
+          type: "Progressing",
+          status: "False",
+          reason: progressing > 0 ? "Stalled" : "Stable",
+          message:
+            progressing > 0
+              ? "pools wait for pods that cannot be scheduled"
+              : "all pools at their desired state",
+        },
+  );
+  if (input.reconcileError) {
+    conditions.push({
+      type: "Degraded",
+      status: "True",
+      reason: "ReconcileFailed",
+      message: input.reconcileError.slice(0, 1024),
+    });
+  } else if (unschedulable > 0) {
+    conditions.push({
+      type: "Degraded",
+      status: "True",
+      reason: gpuPendingPods > 0 ? "InsufficientGPUs" : "Unschedulable",
+      message: `${unschedulable} pod(s) Pending: ${(pendingMessage ?? "unschedulable").slice(0, 512)}`,
+    });
+  } else {
+    conditions.push({
+      type: "Degraded",
+      status: "False",
+      reason: "AsExpected",
+      message: "no failures",
+    });
+  }
+  if (requested > budget) {
+    conditions.push({
+      type: "BudgetLimited",
+      status: "True",
+      reason: "OverBudget",
+      message: `pools request ${requested} GPUs, budget is ${budget}`,
+    });
+  } else if (gpuPendingPods > 0) {
+    conditions.push({
+      type: "BudgetLimited",
+      status: "True",
+      reason: "InsufficientGPUs",
+      message: `${gpuPendingPods} pod(s) Pending for lack of nvidia.com/gpu (${pendingGpus} GPUs unplaced)`,
+    });
+  } else {
+    conditions.push({
+      type: "BudgetLimited",
+      status: "False",
+      reason: "WithinBudget",
+      message: `pools request ${requested} of ${budget} GPUs`,
+    });
+  }
+
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(policy.status?.conditions, conditions, generation, input.now),
+    bins: [...bins.values()].sort((a, b) => a.bin - b.bin),
+    gpus: { requested, budget, pending: pendingGpus },
+  };
+}
