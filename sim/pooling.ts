@@ -1,0 +1,80 @@
+// POST /pooling as vLLM serves a PRM with --runner pooling and task "token_classify": one
+// [neg, pos] row per step-separator token in each input.
+import { randomBytes } from "node:crypto";
+import type { PromptTemplates } from "../router/engine/prompts.ts";
+import { type ApiError, apiError, checkModel } from "./api-error.ts";
+import type { ModelConfig } from "./model-config.ts";
+import { stepScores } from "./prm.ts";
+import { problemFrom } from "./problem.ts";
+import { parseVerifierInput } from "./prompt-parse.ts";
+import { countTokens } from "./tokens.ts";
+
+export interface PoolingResponse {
+  id: string;
+  object: "list";
+  created: number;
+  model: string;
+  data: { index: number; object: "pooling"; data: number[][] }[];
+  usage: {
+    prompt_tokens: number;
+    total_tokens: number;
+    completion_tokens: 0;
+    prompt_tokens_details: null;
+  };
+}
+
+// "reward" is the task name older vLLM versions used for the same per-token output.
+const TASKS = new Set(["token_classify", "reward", "encode"]);
+
+export function parsePoolingRequest(body: unknown, served: string): string[] | ApiError {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return apiError(400, "The request body must be a JSON object.");
+  }
+  const b = body as Record<string, unknown>;
+  const missingModel = checkModel(b.model, served);
+  if (missingModel) return missingModel;
+  if (b.task !== undefined && b.task !== null && !TASKS.has(String(b.task))) {
+    return apiError(400, `Task ${String(b.task)} is not supported by this model.`, "task");
+  }
+  const input = b.input;
+  const inputs = typeof input === "string" ? [input] : input;
+  if (
+    !Array.isArray(inputs) ||
+    inputs.length === 0 ||
+    !inputs.every((s) => typeof s === "string")
+  ) {
+    return apiError(400, "input must be a string or a non-empty list of strings.", "input");
+  }
+  return inputs as string[];
+}
+
+export function pool(
+  inputs: readonly string[],
+  model: string,
+  config: ModelConfig,
+  templates: PromptTemplates,
+): { response: PoolingResponse; tokens: number[] } {
+  const tokens = inputs.map(countTokens);
+  const data = inputs.map((input, index) => {
+    const { problem, steps } = parseVerifierInput(input, templates);
+    const scores = stepScores(problemFrom(problem, config), steps, config);
+    return { index, object: "pooling" as const, data: scores.map((pos) => [1 - pos, pos]) };
+  });
+  const total = tokens.reduce((a, b) => a + b, 0);
+  return {
+    response: {
+      id: `pool-${randomBytes(16).toString("hex")}`,
+      object: "list",
+      created: Math.floor(Date.now() / 1000),
+      model,
+      data,
+      usage: {
+        prompt_tokens: total,
+        total_tokens: total,
+        completion_tokens: 0,
+        prompt_tokens_details: null,
+      },
+    },
+    tokens,
+  };
+}

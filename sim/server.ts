@@ -1,0 +1,243 @@
+// One simulated vLLM replica: a real HTTP server on its own port. A proposer serves
+// /v1/completions, a verifier (a PRM under --runner pooling) serves /pooling; both serve
+// /health, /v1/models and /metrics.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DEFAULT_TEMPLATES, type PromptTemplates } from "../router/engine/prompts.ts";
+import { type ApiError, apiError, isApiError } from "./api-error.ts";
+import { BatchScheduler, INSTANT, type SequenceWork, type SpeedConfig } from "./batch-scheduler.ts";
+import { complete, entropy, parseCompletionRequest, type SeedSource } from "./completions.ts";
+import { type ReplicaMetrics, replicaMetrics } from "./metrics.ts";
+import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
+import { parsePoolingRequest, pool } from "./pooling.ts";
+import { hash32, rngFrom } from "./random.ts";
+
+export type Role = "proposer" | "verifier";
+
+export const DEFAULT_PROPOSER_MODEL = "meta-llama/Llama-3.2-1B-Instruct";
+export const DEFAULT_VERIFIER_MODEL = "Qwen/Qwen2.5-Math-PRM-7B";
+const MAX_MODEL_LEN = 4096;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface ServerOptions {
+  role: Role;
+  model?: string;
+  host?: string;
+  // 0 (the default) picks a free port.
+  port?: number;
+  config?: ModelConfig;
+  speed?: SpeedConfig;
+  templates?: PromptTemplates;
+  // Fraction of generation/pooling requests answered with a 500, for failure tests.
+  errorRate?: number;
+  // Makes requests without a seed reproducible for this replica (in arrival order).
+  seed?: number;
+}
+
+export interface SimServer {
+  role: Role;
+  model: string;
+  url: string;
+  port: number;
+  scheduler: BatchScheduler;
+  metrics: ReplicaMetrics;
+  setErrorRate(rate: number): void;
+  // Drops every open connection mid-request and stops listening, like a crashed pod.
+  kill(): Promise<void>;
+  // Stops listening, fails what is in flight and closes every connection.
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: ApiError): void {
+  sendJson(res, error.status, error.body);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw apiError(400, "The request body is too large.");
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw apiError(400, "The request body is not valid JSON.");
+  }
+}
+
+// Aborts when the client goes away before the answer is written, so the batch slot frees up.
+function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort(new Error("client disconnected"));
+  });
+  return controller.signal;
+}
+
+export async function startServer(options: ServerOptions): Promise<SimServer> {
+  const role = options.role;
+  const model =
+    options.model ?? (role === "proposer" ? DEFAULT_PROPOSER_MODEL : DEFAULT_VERIFIER_MODEL);
+  const config = options.config ?? DEFAULT_MODEL;
+  const templates = options.templates ?? DEFAULT_TEMPLATES;
+  const scheduler = new BatchScheduler(options.speed ?? INSTANT);
+  const metrics = replicaMetrics(model, scheduler);
+  let errorRate = options.errorRate ?? 0;
+  const created = Math.floor(Date.now() / 1000);
+  let fallbackSeed: SeedSource = entropy;
+  if (options.seed !== undefined) {
+    const draw = rngFrom(hash32("replica-seed", options.seed));
+    fallbackSeed = () => Math.floor(draw() * 2 ** 32);
+  }
+
+  async function generate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const params = parseCompletionRequest(await readJson(req), model);
+    if (isApiError(params)) return sendError(res, params);
+    const { response, promptTokens, completionTokens } = complete(
+      params,
+      model,
+      config,
+      templates,
+      fallbackSeed,
+    );
+    const work: SequenceWork[] = promptTokens.map((p, i) => ({
+      promptTokens: p,
+      outputTokens: completionTokens[i] ?? 0,
+    }));
+    await scheduler.run(work, clientGone(res));
+    metrics.promptTokens.inc({ model_name: model }, response.usage.prompt_tokens);
+    metrics.generationTokens.inc({ model_name: model }, response.usage.completion_tokens);
+    for (const c of response.choices) {
+      metrics.requestSuccess.inc({ model_name: model, finished_reason: c.finish_reason });
+    }
+    metrics.e2eLatency.observe({ model_name: model }, (performance.now() - started) / 1000);
+    sendJson(res, 200, response);
+  }
+
+  async function score(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const inputs = parsePoolingRequest(await readJson(req), model);
+    if (isApiError(inputs)) return sendError(res, inputs);
+    const { response, tokens } = pool(inputs, model, config, templates);
+    await scheduler.run(
+      tokens.map((t) => ({ promptTokens: t, outputTokens: 0 })),
+      clientGone(res),
+    );
+    metrics.promptTokens.inc({ model_name: model }, response.usage.prompt_tokens);
+    for (let i = 0; i < inputs.length; i++) {
+      metrics.requestSuccess.inc({ model_name: model, finished_reason: "stop" });
+    }
+    metrics.e2eLatency.observe({ model_name: model }, (performance.now() - started) / 1000);
+    sendJson(res, 200, response);
+  }
+
+  const routes: Record<
+    string,
+    Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>
+  > = {
+    "/health": {
+      GET: (_req, res) => {
+        res.writeHead(200, { "content-length": 0 });
+        res.end();
+      },
+    },
+    "/v1/models": {
+      GET: (_req, res) =>
+        sendJson(res, 200, {
+          object: "list",
+          data: [
+            {
+              id: model,
+              object: "model",
+              created,
+              owned_by: "vllm",
+              root: model,
+              parent: null,
+              max_model_len: MAX_MODEL_LEN,
+              permission: [],
+            },
+          ],
+        }),
+    },
+    "/metrics": {
+      GET: async (_req, res) => {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { "content-type": metrics.registry.contentType });
+        res.end(text);
+      },
+    },
+    [role === "proposer" ? "/v1/completions" : "/pooling"]: {
+      POST: (req, res) => {
+        if (Math.random() < errorRate) {
+          req.resume();
+          return sendError(res, apiError(500, "Simulated replica failure."));
+        }
+        return role === "proposer" ? generate(req, res) : score(req, res);
+      },
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = routes[path];
+    // FastAPI's answers for unknown paths and wrong methods.
+    if (!route) return sendJson(res, 404, { detail: "Not Found" });
+    const handler = route[req.method ?? "GET"];
+    if (!handler) return sendJson(res, 405, { detail: "Method Not Allowed" });
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((error: unknown) => {
+        if (res.headersSent || res.destroyed) return;
+        if (isApiError(error)) return sendError(res, error);
+        sendError(res, apiError(500, error instanceof Error ? error.message : String(error)));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(":") ? `[${address}]` : address;
+  let closed: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      scheduler.close();
+      server.closeAllConnections();
+    });
+    return closed;
+  };
+  return {
+    role,
+    model,
+    url: `http://${host}:${port}`,
+    port,
+    scheduler,
+    metrics,
+    setErrorRate(rate: number) {
+      errorRate = rate;
+    },
+    // Connections are destroyed before in-flight work is failed, so clients see a reset rather
+    // than an error response.
+    kill: () => {
+      server.closeAllConnections();
+      return shutdown();
+    },
+    close: shutdown,
+  };
+}
