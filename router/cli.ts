@@ -1,0 +1,135 @@
+// `mull router`: serve the gRPC router for the policies in a RouterConfig YAML file.
+import { parseArgs } from "node:util";
+import { createEngine } from "./engine/engine.ts";
+import { YamlFilePolicySource } from "./policy/yaml-file-source.ts";
+import { ROUTER_DEFAULTS, startRouter } from "./router-process.ts";
+
+const USAGE = `usage: mull router --config router.yaml [options]
+
+Serves mull.v1.Router (plus grpc.health.v1 and server reflection) for the policies in a
+RouterConfig YAML file (protobuf JSON mapping; the operator writes the same shape into the
+<policy>-router ConfigMap). The file is reloaded when it changes; a bad edit is logged and the
+last good config kept.
+
+options:
+  --config PATH              RouterConfig YAML file (required)
+  --host HOST                listen address (default ${ROUTER_DEFAULTS.host})
+  --port N                   gRPC port (default ${ROUTER_DEFAULTS.port})
+  --metrics-port N           /metrics and /healthz port (default 9090; -1 to disable)
+  --max-in-flight N          requests solved at once (default ${ROUTER_DEFAULTS.maxInFlight})
+  --max-queue N              requests waiting for a slot; beyond it RESOURCE_EXHAUSTED
+                             (default ${ROUTER_DEFAULTS.maxQueue})
+  --max-message-bytes N      largest request accepted (default ${ROUTER_DEFAULTS.maxReceiveMessageBytes})
+  --call-timeout-ms N        bound on one backend HTTP call (default ${ROUTER_DEFAULTS.callTimeoutMs})
+  --shutdown-grace-ms N      on SIGTERM, how long in-flight requests may finish
+                             (default ${ROUTER_DEFAULTS.shutdownGraceMs})
+  -h, --help                 this text
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(argv));
+  } catch (error) {
+    process.stderr.write(`mull router: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.config === undefined) {
+    process.stderr.write(`mull router: --config is required\n\n${USAGE}`);
+    return 2;
+  }
+  const numbers: Record<string, number> = {};
+  for (const key of [
+    "port",
+    "metrics-port",
+    "max-in-flight",
+    "max-queue",
+    "max-message-bytes",
+    "call-timeout-ms",
+    "shutdown-grace-ms",
+  ] as const) {
+    const raw = values[key];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || (n < 0 && key !== "metrics-port")) {
+      process.stderr.write(`mull router: --${key} must be a non-negative integer, got "${raw}"\n`);
+      return 2;
+    }
+    numbers[key] = n;
+  }
+
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  let router: Awaited<ReturnType<typeof startRouter>> | undefined;
+  let policies: YamlFilePolicySource;
+  try {
+    policies = await YamlFilePolicySource.open(values.config, {
+      onReload: ({ ok, error }) => {
+        router?.metrics.configReloads.inc({ result: ok ? "ok" : "rejected" });
+        log(ok ? `reloaded ${values.config}` : `kept the last good config: ${error?.message}`);
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`mull router: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const metricsPort = numbers["metrics-port"] ?? 9090;
+  router = await startRouter({
+    policies,
+    engine: createEngine(),
+    host: values.host ?? ROUTER_DEFAULTS.host,
+    port: numbers.port ?? ROUTER_DEFAULTS.port,
+    ...(metricsPort >= 0 ? { metricsPort } : {}),
+    ...pick(numbers, "max-in-flight", "maxInFlight"),
+    ...pick(numbers, "max-queue", "maxQueue"),
+    ...pick(numbers, "max-message-bytes", "maxReceiveMessageBytes"),
+    ...pick(numbers, "call-timeout-ms", "callTimeoutMs"),
+    ...pick(numbers, "shutdown-grace-ms", "shutdownGraceMs"),
+    logError: (message, error) => log(`${message}\n${(error as Error)?.stack ?? ""}`),
+  });
+  log(
+    `mull router: gRPC on :${router.port}` +
+      (router.metricsPort !== undefined ? `, metrics on :${router.metricsPort}` : "") +
+      `, policies: ${policies.names().join(", ") || "none"}`,
+  );
+
+  // SIGTERM/SIGINT: stop taking requests, let the ones in flight finish (bounded), exit.
+  const running = router;
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: draining`);
+      running.shutdown().then(resolve, resolve);
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  log("stopped");
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "metrics-port": { type: "string" },
+      "max-in-flight": { type: "string" },
+      "max-queue": { type: "string" },
+      "max-message-bytes": { type: "string" },
+      "call-timeout-ms": { type: "string" },
+      "shutdown-grace-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+function pick(numbers: Record<string, number>, flag: string, key: string): Record<string, number> {
+  const n = numbers[flag];
+  return n === undefined ? {} : { [key]: n };
+}

@@ -1,0 +1,149 @@
+// The mull.v1.Router service: each call resolves its policy, is checked, waits for a slot
+// (bounded), runs the engine with the call's deadline, and is counted once with its final
+// status. The engine does the thinking; this file only carries requests to it and back.
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import {
+  type Router,
+  type SolveEvent,
+  SolveEventSchema,
+  type SolveRequest,
+  SolveRequestSchema,
+  type SolveResponse,
+} from "../../proto/gen/mull/v1/router_pb.ts";
+import type { Admission } from "../admission.ts";
+import type { FleetBackends } from "../backends/fleet-backends.ts";
+import type { EstimateDifficulty, Solve, SolveContext } from "../engine/api.ts";
+import { type RouterMetrics, strategyLabel } from "../metrics.ts";
+import type { PolicySource } from "../policy/policy-source.ts";
+import { resolvePolicy } from "../policy/resolve-policy.ts";
+import { templatesFor } from "../policy/templates.ts";
+import type { ServerCall, ServiceImpl } from "./adapter.ts";
+import { DEFAULT_DEADLINE, type DeadlineOptions, requestDeadline } from "./deadline.ts";
+import { statusName, toStatus } from "./status.ts";
+
+export interface RouterEngine {
+  solve: Solve;
+  estimateDifficulty: EstimateDifficulty;
+}
+
+export interface RouterServiceDeps {
+  policies: PolicySource;
+  backends: FleetBackends;
+  engine: RouterEngine;
+  admission: Admission;
+  metrics?: RouterMetrics;
+  deadline?: DeadlineOptions;
+  // Unexpected (INTERNAL) errors go here with their stack.
+  logError?: (message: string, error: unknown) => void;
+}
+
+export function routerService(deps: RouterServiceDeps): ServiceImpl<typeof Router> {
+  return {
+    solve: (request, call) =>
+      handle(deps, request, call, async (context, policy) => {
+        const response = await deps.engine.solve(request, context);
+        recordSolved(deps, policy, response);
+        return response;
+      }),
+
+    solveStream: (request, call, send) =>
+      handle(deps, request, call, async (context, policy) => {
+        const response = await deps.engine.solve(request, {
+          ...context,
+          // The final response is written below, once, as the last event.
+          onEvent: (event: SolveEvent) => {
+            if (event.event.case !== "final") send(event);
+          },
+        });
+        recordSolved(deps, policy, response);
+        send(create(SolveEventSchema, { event: { case: "final", value: response } }));
+        return response;
+      }).then(() => undefined),
+
+    estimateDifficulty: (request, call) => {
+      const asSolve = create(SolveRequestSchema, {
+        policy: request.policy,
+        prompt: request.prompt,
+        requestId: request.requestId,
+      });
+      return handle(deps, asSolve, call, (context) =>
+        deps.engine.estimateDifficulty(asSolve, context),
+      );
+    },
+  };
+}
+
+async function handle<T extends { config?: { strategy: number } | undefined }>(
+  deps: RouterServiceDeps,
+  request: SolveRequest,
+  call: ServerCall,
+  run: (context: SolveContext, policy: PolicySnapshot) => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const deadline = requestDeadline(call, deps.deadline ?? DEFAULT_DEADLINE);
+  const { metrics, admission } = deps;
+  let policyLabel = "unknown";
+  let strategy = strategyLabel(request.strategy);
+  let code = "OK";
+  try {
+    const policy = resolvePolicy(deps.policies, request.policy);
+    policyLabel = policy.name;
+    if (request.requestId === "") request.requestId = randomUUID();
+
+    const queuedAt = performance.now();
+    const release = await admission.acquire(deadline.signal);
+    metrics?.queueWait.observe((performance.now() - queuedAt) / 1000);
+    updateGauges(deps);
+    try {
+      const templates = templatesFor(policy);
+      const result = await run(
+        {
+          policy,
+          templates,
+          backendsFor: deps.backends.forRequest(policy, templates),
+          signal: deadline.signal,
+          remainingMs: deadline.remainingMs,
+        },
+        policy,
+      );
+      if (result.config) strategy = strategyLabel(result.config.strategy);
+      return result;
+    } finally {
+      release();
+      updateGauges(deps);
+    }
+  } catch (error) {
+    const status = toStatus(error);
+    code = statusName(status.code);
+    if (code === "INTERNAL")
+      deps.logError?.(`request ${request.requestId}: ${status.details}`, error);
+    throw error;
+  } finally {
+    deadline.dispose();
+    metrics?.requests.inc({ policy: policyLabel, strategy, code });
+    metrics?.duration.observe({ policy: policyLabel, code }, (performance.now() - started) / 1000);
+  }
+}
+
+function updateGauges(deps: RouterServiceDeps): void {
+  deps.metrics?.inFlight.set(deps.admission.inFlight);
+  deps.metrics?.queued.set(deps.admission.queued);
+}
+
+function recordSolved(deps: RouterServiceDeps, policy: PolicySnapshot, r: SolveResponse): void {
+  const m = deps.metrics;
+  if (m === undefined) return;
+  const bin = String(r.bin);
+  const strategy = strategyLabel(r.config?.strategy ?? 0);
+  m.bin.inc({ policy: policy.name, bin });
+  const usage = r.usage;
+  if (usage === undefined) return;
+  m.generations.inc({ policy: policy.name, bin, strategy }, usage.generations);
+  m.tokens.inc(
+    { policy: policy.name, role: "proposer" },
+    Number(usage.proposerPromptTokens + usage.proposerCompletionTokens),
+  );
+  m.tokens.inc({ policy: policy.name, role: "verifier" }, Number(usage.verifierTokens));
+}

@@ -1,0 +1,100 @@
+// The router's Prometheus metrics (prefix mull_). Labels are bounded: policy (only configured
+// names; anything else is "unknown"), bin, role, strategy, code, and endpoint for backend errors
+// (endpoints come from the config, not from clients). Never prompt text.
+import type { DescEnumValue } from "@bufbuild/protobuf";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { StrategySchema } from "../proto/gen/mull/v1/router_pb.ts";
+
+export class RouterMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<"policy" | "strategy" | "code">;
+  readonly duration: Histogram<"policy" | "code">;
+  readonly bin: Counter<"policy" | "bin">;
+  readonly generations: Counter<"policy" | "bin" | "strategy">;
+  readonly tokens: Counter<"policy" | "role">;
+  readonly backendErrors: Counter<"role" | "endpoint" | "reason">;
+  readonly inFlight: Gauge;
+  readonly queued: Gauge;
+  readonly queueWait: Histogram;
+  readonly configReloads: Counter<"result">;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: "mull_requests_total",
+      help: "Router requests answered, by policy, strategy used and gRPC status code.",
+      labelNames: ["policy", "strategy", "code"],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: "mull_request_duration_seconds",
+      help: "Time from receiving a request to its terminal answer.",
+      labelNames: ["policy", "code"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.bin = new Counter({
+      name: "mull_difficulty_bin_total",
+      help: "Solved requests by the difficulty bin they were placed in.",
+      labelNames: ["policy", "bin"],
+      registers,
+    });
+    this.generations = new Counter({
+      name: "mull_generations_total",
+      help: "Proposer generations spent, by policy, bin and strategy.",
+      labelNames: ["policy", "bin", "strategy"],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: "mull_tokens_total",
+      help: "Tokens processed per role (proposer prompt+completion, verifier input).",
+      labelNames: ["policy", "role"],
+      registers,
+    });
+    this.backendErrors = new Counter({
+      name: "mull_backend_errors_total",
+      help: "Backend calls that failed and were retried elsewhere, by replica.",
+      labelNames: ["role", "endpoint", "reason"],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: "mull_requests_in_flight",
+      help: "Requests being solved now.",
+      registers,
+    });
+    this.queued = new Gauge({
+      name: "mull_requests_queued",
+      help: "Requests waiting for a slot.",
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: "mull_queue_wait_seconds",
+      help: "Time requests waited for a slot before being solved.",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    this.configReloads = new Counter({
+      name: "mull_config_reloads_total",
+      help: "Policy config reloads by result (ok, rejected).",
+      labelNames: ["result"],
+      registers,
+    });
+  }
+}
+
+// Backend error reasons are free text (errno codes, HTTP statuses); fold them into a few values.
+export function errorReason(reason: string): string {
+  if (/^HTTP \d+$/.test(reason)) return reason.replace("HTTP ", "http_");
+  if (/no answer within/.test(reason)) return "timeout";
+  if (/^E[A-Z_]+$/.test(reason)) return reason.toLowerCase();
+  return "connection";
+}
+
+const strategyByNumber = StrategySchema.value as Record<number, DescEnumValue | undefined>;
+
+// Strategy enum value → its name for the strategy label ("auto" when the table decides).
+export function strategyLabel(strategy: number): string {
+  if (strategy === 0) return "auto";
+  return strategyByNumber[strategy]?.name ?? "unknown";
+}

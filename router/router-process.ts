@@ -1,0 +1,120 @@
+// Assembles a router from its parts: policy source → backends → admission → gRPC server, plus
+// the metrics endpoint. The CLI, the integration tests and the bench all start routers here, so
+// they run the same wiring.
+import { Admission } from "./admission.ts";
+import { FleetBackends } from "./backends/fleet-backends.ts";
+import type { CallOptions } from "./backends/pool-caller.ts";
+import type { EjectionOptions } from "./backends/replica.ts";
+import type { DeadlineOptions } from "./grpc/deadline.ts";
+import type { RouterEngine } from "./grpc/router-service.ts";
+import { type GrpcServer, startGrpcServer } from "./grpc/server.ts";
+import { errorReason, RouterMetrics } from "./metrics.ts";
+import { type MetricsServer, startMetricsServer } from "./metrics-server.ts";
+import type { PolicySource } from "./policy/policy-source.ts";
+
+export interface RouterOptions {
+  policies: PolicySource;
+  engine: RouterEngine;
+  host?: string;
+  port?: number;
+  // Serve /metrics and /healthz here; 0 picks a free port; undefined serves none.
+  metricsPort?: number;
+  metricsHost?: string;
+  maxInFlight?: number;
+  maxQueue?: number;
+  maxReceiveMessageBytes?: number;
+  callTimeoutMs?: number;
+  maxAttempts?: number;
+  ejection?: EjectionOptions;
+  deadline?: DeadlineOptions;
+  shutdownGraceMs?: number;
+  defaultMetrics?: boolean;
+  logError?: (message: string, error: unknown) => void;
+}
+
+export const ROUTER_DEFAULTS = {
+  host: "0.0.0.0",
+  port: 50051,
+  maxInFlight: 256,
+  maxQueue: 1024,
+  maxReceiveMessageBytes: 1 << 20,
+  callTimeoutMs: 120_000,
+  maxAttempts: 3,
+  shutdownGraceMs: 30_000,
+} as const;
+
+export interface RunningRouter {
+  port: number;
+  metricsPort: number | undefined;
+  metrics: RouterMetrics;
+  admission: Admission;
+  backends: FleetBackends;
+  // Drain and stop; idempotent.
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const metrics = new RouterMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const admission = new Admission({
+    maxInFlight: options.maxInFlight ?? ROUTER_DEFAULTS.maxInFlight,
+    maxQueue: options.maxQueue ?? ROUTER_DEFAULTS.maxQueue,
+  });
+  const call: CallOptions = {
+    callTimeoutMs: options.callTimeoutMs ?? ROUTER_DEFAULTS.callTimeoutMs,
+    maxAttempts: options.maxAttempts ?? ROUTER_DEFAULTS.maxAttempts,
+    onBackendError: (pool, endpoint, reason) =>
+      metrics.backendErrors.inc({ role: pool.role, endpoint, reason: errorReason(reason) }),
+  };
+  const backends = new FleetBackends({
+    call,
+    ...(options.ejection ? { ejection: options.ejection } : {}),
+  });
+  const unsubscribe = options.policies.subscribe((policies) => backends.retain(policies.values()));
+
+  let draining = false;
+  const grpc: GrpcServer = await startGrpcServer(
+    {
+      policies: options.policies,
+      backends,
+      engine: options.engine,
+      admission,
+      metrics,
+      ...(options.deadline ? { deadline: options.deadline } : {}),
+      ...(options.logError ? { logError: options.logError } : {}),
+    },
+    {
+      host: options.host ?? ROUTER_DEFAULTS.host,
+      port: options.port ?? ROUTER_DEFAULTS.port,
+      maxReceiveMessageBytes:
+        options.maxReceiveMessageBytes ?? ROUTER_DEFAULTS.maxReceiveMessageBytes,
+    },
+  );
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer({
+      registry: metrics.registry,
+      port: options.metricsPort,
+      host: options.metricsHost ?? options.host ?? ROUTER_DEFAULTS.host,
+      healthy: () => !draining,
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: grpc.port,
+    metricsPort: metricsServer?.port,
+    metrics,
+    admission,
+    backends,
+    shutdown: (graceMs = options.shutdownGraceMs ?? ROUTER_DEFAULTS.shutdownGraceMs) => {
+      stopping ??= (async () => {
+        draining = true;
+        await grpc.shutdown(graceMs);
+        unsubscribe();
+        await metricsServer?.close();
+        await options.policies.close();
+      })();
+      return stopping;
+    },
+  };
+}
