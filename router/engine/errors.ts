@@ -7,7 +7,10 @@ export type ErrorCode =
   | "RESOURCE_EXHAUSTED"
   | "DEADLINE_EXCEEDED"
   | "UNAVAILABLE"
-  | "CANCELLED";
+  | "CANCELLED"
+  // The policy snapshot cannot serve the request (e.g. no strategy table for the bin).
+  | "FAILED_PRECONDITION"
+  | "INTERNAL";
 
 export class EngineError extends Error {
   readonly code: ErrorCode;
@@ -21,3 +24,5 @@ export class EngineError extends Error {
 export const invalidArgument = (message: string) => new EngineError("INVALID_ARGUMENT", message);
 export const notFound = (message: string) => new EngineError("NOT_FOUND", message);
 export const unavailable = (message: string) => new EngineError("UNAVAILABLE", message);
+export const failedPrecondition = (message: string) =>
+  new EngineError("FAILED_PRECONDITION", message);

@@ -1,0 +1,42 @@
+// One scored solution, and the step splitting that the proposer, the PRM and the vote share.
+import { type AggregationName, aggregate } from "./aggregate.ts";
+import { extractAnswer, normalizeAnswer } from "./answers.ts";
+
+export interface ScoredCandidate {
+  // The steps joined by the step delimiter: what the response calls the solution.
+  solution: string;
+  steps: string[];
+  // The answer as written (for the response) and normalised (for the vote).
+  answer: string;
+  key: string;
+  stepScores: number[];
+  // stepScores reduced by the policy's aggregation.
+  score: number;
+}
+
+// Steps are the non-empty pieces between delimiters, trimmed: the PRM scores exactly these.
+export function splitSteps(text: string, delimiter: string): string[] {
+  return text
+    .split(delimiter)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+export function makeCandidate(
+  steps: string[],
+  stepScores: number[],
+  delimiter: string,
+  aggregation: AggregationName,
+  answerPattern?: RegExp,
+): ScoredCandidate {
+  const solution = steps.join(delimiter);
+  const answer = extractAnswer(solution, answerPattern);
+  return {
+    solution,
+    steps,
+    answer,
+    key: normalizeAnswer(answer),
+    stepScores,
+    score: aggregate(stepScores, aggregation),
+  };
+}

@@ -1,0 +1,211 @@
+// The engine's entry points: Solve and EstimateDifficulty (see api.ts). One request goes:
+// validate → difficulty (probe on the bin-0 pools, or the client's hint) → table lookup by
+// (bin, budget level) → the strategy on the bin's pools → SolveResponse. No I/O happens here:
+// backends come from the context, and so do the deadline and the event sink.
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Estimator, type PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import {
+  CandidateSchema,
+  EstimateDifficultyResponseSchema,
+  type SolveRequest,
+  type SolveResponse,
+  SolveResponseSchema,
+} from "../../proto/gen/mull/v1/router_pb.ts";
+import { aggregationName } from "./aggregate.ts";
+import type { EstimateDifficulty, Solve, SolveContext } from "./api.ts";
+import type { ScoredCandidate } from "./candidate.ts";
+import { binForScore, checkHint, probe } from "./difficulty.ts";
+import { invalidArgument } from "./errors.ts";
+import { type EngineOptions, type EngineOptionsInput, resolveOptions } from "./options.ts";
+import { SeedAllocator } from "./seeds.ts";
+import { SearchCut, Session } from "./session.ts";
+import { STRATEGIES } from "./strategies/index.ts";
+import { cutError, runStrategy } from "./strategies/strategy.ts";
+import {
+  checkOverride,
+  chooseConfig,
+  generationBudget,
+  type StrategyName,
+  type TableChoice,
+  toProtoConfig,
+} from "./table.ts";
+import { Ledger, toProtoUsage } from "./usage.ts";
+
+export interface Engine {
+  solve: Solve;
+  estimateDifficulty: EstimateDifficulty;
+  options: EngineOptions;
+}
+
+export function createEngine(input: EngineOptionsInput = {}): Engine {
+  const options = resolveOptions(input);
+  return {
+    options,
+    solve: (request, context) => solve(request, context, options),
+    estimateDifficulty: (request, context) => estimateDifficulty(request, context, options),
+  };
+}
+
+// What validation settles before any backend is called: bad requests cost nothing.
+interface Plan {
+  requestId: string;
+  problem: string;
+  budget: number;
+  override: StrategyName | undefined;
+  hint: number | undefined;
+  bins: number;
+}
+
+function validate(request: SolveRequest, policy: PolicySnapshot, options: EngineOptions): Plan {
+  if (request.prompt.trim() === "") throw invalidArgument("prompt is empty");
+  if (request.prompt.length > options.maxPromptChars) {
+    throw invalidArgument(
+      `prompt is ${request.prompt.length} characters, above the limit of ${options.maxPromptChars}`,
+    );
+  }
+  const bins = Math.max(1, policy.bins);
+  const hint =
+    request.difficultyHint === undefined ? undefined : checkHint(request.difficultyHint, bins);
+  if (hint === undefined && policy.estimator === Estimator.hint) {
+    throw invalidArgument(
+      `difficulty_hint (1..${bins}) is required: policy ${policy.name} estimates by hint`,
+    );
+  }
+  return {
+    requestId: request.requestId || randomUUID(),
+    problem: request.prompt,
+    budget: generationBudget(request.budget?.maxGenerations ?? 0, policy),
+    override: checkOverride(request.strategy),
+    hint,
+    bins,
+  };
+}
+
+// Difficulty and table lookup: the part Solve and EstimateDifficulty share.
+interface Estimate {
+  plan: Plan;
+  session: Session;
+  bin: number;
+  score: number;
+  probe: ScoredCandidate[];
+  choice: TableChoice;
+}
+
+async function estimate(
+  request: SolveRequest,
+  context: SolveContext,
+  options: EngineOptions,
+): Promise<Estimate> {
+  const { policy } = context;
+  const plan = validate(request, policy, options);
+  const maxTokens = request.budget?.maxTokens ?? 0n;
+  const session = new Session({
+    problem: plan.problem,
+    templates: context.templates,
+    aggregation: aggregationName(policy.aggregation),
+    options,
+    ledger: new Ledger({
+      generations: plan.budget,
+      completionTokens: maxTokens > 0n ? Number(maxTokens) : Number.POSITIVE_INFINITY,
+    }),
+    seeds: new SeedAllocator(plan.requestId),
+    // Bin 0: no bin is known yet; the transport decides which pool serves the probe.
+    backends: plan.hint === undefined ? context.backendsFor(0) : context.backendsFor(plan.hint),
+    signal: context.signal,
+    remainingMs: context.remainingMs,
+    onEvent: context.onEvent,
+  });
+  let bin = plan.hint ?? 0;
+  let score = 0;
+  let probed: ScoredCandidate[] = [];
+  if (plan.hint === undefined) {
+    // The probe's samples count towards the budget, so it never draws more than the budget.
+    const k = Math.min(policy.probeSamples || options.defaultProbeSamples, plan.budget);
+    try {
+      ({ score, candidates: probed } = await probe(session, k));
+    } catch (error) {
+      throw error instanceof SearchCut ? cutError(error) : error;
+    }
+    bin = binForScore(score, policy.thresholds, plan.bins);
+  }
+  const choice = chooseConfig(policy, bin, plan.budget, plan.override, options);
+  session.emit({
+    case: "difficulty",
+    value: {
+      bin,
+      difficultyScore: score,
+      config: toProtoConfig(choice.config),
+      budgetLevel: choice.level,
+    },
+  });
+  return { plan, session, bin, score, probe: probed, choice };
+}
+
+async function solve(
+  request: SolveRequest,
+  context: SolveContext,
+  options: EngineOptions,
+): Promise<SolveResponse> {
+  const {
+    plan,
+    session,
+    bin,
+    score,
+    probe: probed,
+    choice,
+  } = await estimate(request, context, options);
+  // The probe ran on the bin-0 pools; the search runs on the bin's own.
+  if (plan.hint === undefined) session.backends = context.backendsFor(bin);
+  const result = await runStrategy(STRATEGIES[choice.config.strategy], {
+    session,
+    config: choice.config,
+    probe: probed,
+  });
+  const response = create(SolveResponseSchema, {
+    requestId: plan.requestId,
+    answer: result.answer,
+    solution: result.solution,
+    bin,
+    difficultyScore: score,
+    config: toProtoConfig(choice.config),
+    budgetLevel: choice.level,
+    usage: toProtoUsage(result.usage),
+    score: result.score,
+    candidates: request.includeCandidates
+      ? result.candidates.map((c) =>
+          create(CandidateSchema, {
+            answer: c.answer,
+            solution: c.solution,
+            score: c.score,
+            stepScores: c.stepScores,
+          }),
+        )
+      : [],
+    partial: result.partial,
+    stoppedEarly: result.stoppedEarly,
+  });
+  // The stream's last event carries the response, so a streaming transport only forwards events.
+  session.emit({ case: "final", value: response });
+  return response;
+}
+
+async function estimateDifficulty(
+  request: SolveRequest,
+  context: SolveContext,
+  options: EngineOptions,
+) {
+  const { plan, session, bin, score, choice } = await estimate(request, context, options);
+  return create(EstimateDifficultyResponseSchema, {
+    requestId: plan.requestId,
+    bin,
+    difficultyScore: score,
+    config: toProtoConfig(choice.config),
+    budgetLevel: choice.level,
+    usage: toProtoUsage(session.ledger.usage),
+  });
+}
+
+const defaultEngine = createEngine();
+export const solveRequest: Solve = defaultEngine.solve;
+export const estimateRequestDifficulty: EstimateDifficulty = defaultEngine.estimateDifficulty;

@@ -1,0 +1,20 @@
+// Beam search against the PRM (Snell et al. §5.1): N beams; each step, keep the N/M best prefixes
+// by PRM score and expand each by M. Final answer by weighted vote over finished solutions.
+// Generations: the N beams (N − probe samples, rounded down to a multiple of M), counted once
+// at the start; each step's N one-step expansions cost tokens, not generations.
+import { beamSearch, beamShape } from "./beam-search.ts";
+import type { SearchStrategy } from "./strategy.ts";
+import { commitGenerations, scorePrefixes } from "./tree.ts";
+
+export const beam: SearchStrategy = {
+  name: "beam",
+  selection: () => "weighted",
+  async run({ session, config, probe }) {
+    const budget = config.generations - probe.length;
+    if (budget <= 0) return { stoppedEarly: false };
+    const { keep, width } = beamShape(budget, config.beamWidth);
+    commitGenerations(session, keep * width);
+    await beamSearch(session, { keep, width, maxSteps: config.maxSteps, rank: scorePrefixes });
+    return { stoppedEarly: false };
+  },
+};

@@ -1,0 +1,63 @@
+// Lookahead search (Snell et al. §5.1): beam search where a candidate step is ranked by the PRM
+// score at the end of a k-step greedy (temperature 0) rollout from it; the rollout is discarded
+// and only the step is kept. Generations: as in the paper, each beam costs k + 1 — its own path
+// plus its rollouts — so B = ⌊(N − probe samples) / (k + 1)⌋ beams (a multiple of M) and
+// B · (k + 1) generations are counted at the start.
+import { aggregate } from "../aggregate.ts";
+import { solvePrompt } from "../prompts.ts";
+import type { Session } from "../session.ts";
+import { beamSearch, beamShape } from "./beam-search.ts";
+import type { SearchStrategy } from "./strategy.ts";
+import { type Beam, commitGenerations } from "./tree.ts";
+
+export const lookahead: SearchStrategy = {
+  name: "lookahead",
+  selection: () => "weighted",
+  async run({ session, config, probe }) {
+    const k = config.lookahead;
+    const beams = Math.floor((config.generations - probe.length) / (k + 1));
+    if (beams <= 0) return { stoppedEarly: false };
+    const { keep, width } = beamShape(beams, config.beamWidth);
+    commitGenerations(session, keep * width * (k + 1));
+    await beamSearch(session, {
+      keep,
+      width,
+      maxSteps: config.maxSteps,
+      rank: (s, children) => rankByRollout(s, children, k),
+    });
+    return { stoppedEarly: false };
+  },
+};
+
+async function rankByRollout(session: Session, children: Beam[], k: number): Promise<void> {
+  // Roll every unfinished child forward k steps greedily, all children in parallel per step.
+  const rollouts = children.map((c) => ({ steps: [...c.steps], finished: c.finished }));
+  for (let depth = 0; depth < k; depth++) {
+    const open = rollouts.filter((r) => !r.finished);
+    if (open.length === 0) break;
+    const results = await Promise.all(
+      open.map((r) =>
+        session.sample({
+          prompt: solvePrompt(session.templates, session.problem, r.steps),
+          n: 1,
+          stopAtStepEnd: true,
+          temperature: 0,
+          newGenerations: 0,
+        }),
+      ),
+    );
+    open.forEach((r, i) => {
+      const c = results[i]?.[0];
+      const added = c ? session.steps(c.text) : [];
+      r.steps.push(...added);
+      r.finished = !c || c.finished || added.length === 0;
+    });
+  }
+  const scores = await session.score(rollouts.map((r) => r.steps));
+  children.forEach((child, i) => {
+    const full = scores[i] ?? [];
+    // A PRM's step score depends only on the steps so far, so the child's own steps keep theirs.
+    child.stepScores = full.slice(0, child.steps.length);
+    child.score = aggregate(full, session.aggregation);
+  });
+}

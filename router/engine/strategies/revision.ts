@@ -1,0 +1,82 @@
+// Sequential revisions (Snell et al. §6): the model rewrites its own answer, seeing its earlier
+// attempts. N generations are split into parallel chains of length L = round(N · ratio)
+// (ratio = the sequential fraction; N = 16, ratio 0.25 → 4 chains × 4 attempts). Each round,
+// every unfinished chain makes its next attempt, prompted with its newest earlier attempts; the
+// answer is chosen across all attempts of all chains, by weighted vote (or majority).
+// Generations: one per attempt. The probe's samples become the first attempts of the first
+// chains; probe samples beyond the chain count stay plain candidates and shorten the chains.
+// Between rounds, early stopping applies as for best-of-N.
+import type { ScoredCandidate } from "../candidate.ts";
+import { revisePrompt, solvePrompt } from "../prompts.ts";
+import { decisive } from "./early-stop.ts";
+import { type SearchStrategy, vote } from "./strategy.ts";
+
+export const revision: SearchStrategy = {
+  name: "revision",
+  selection: (options) => options.revisionSelection,
+  async run({ session, config, probe }) {
+    const { chains, lengths } = chainPlan(config.generations, config.sequentialRatio, probe.length);
+    const attempts: string[][] = chains.map(() => []);
+    for (const [i, c] of probe.slice(0, chains.length).entries()) attempts[i]?.push(c.solution);
+    const selection = session.options.revisionSelection;
+    const rule = session.options.earlyStopping;
+    for (let round = 1; ; round++) {
+      const open = chains.filter((i) => (attempts[i]?.length ?? 0) < (lengths[i] ?? 0));
+      if (open.length === 0) return { stoppedEarly: false };
+      const remaining = open.reduce(
+        (sum, i) => sum + (lengths[i] ?? 0) - (attempts[i]?.length ?? 0),
+        0,
+      );
+      if (decisive(vote(session.candidates, selection), remaining, rule))
+        return { stoppedEarly: true };
+      await session.round(async () => {
+        const prompts = open.map((i) => {
+          const earlier = (attempts[i] ?? []).slice(-session.options.revisionContext);
+          return earlier.length === 0
+            ? solvePrompt(session.templates, session.problem, [])
+            : revisePrompt(session.templates, session.problem, earlier);
+        });
+        // One call per chain: each chain has its own seed, so chains never repeat each other.
+        const results = await Promise.all(
+          prompts.map((prompt) =>
+            session.sample({ prompt, n: 1, stopAtStepEnd: false, newGenerations: 1 }),
+          ),
+        );
+        const solutions = results.map((r) => session.steps(r[0]?.text ?? ""));
+        let made: ScoredCandidate[];
+        if (selection === "weighted") {
+          made = await session.finish(solutions);
+        } else {
+          // Majority voting needs no verifier: skip its cost.
+          made = solutions.map((steps) => session.candidate(steps, []));
+          session.record(made);
+        }
+        open.forEach((chain, j) => {
+          attempts[chain]?.push(made[j]?.solution ?? "");
+        });
+        const bestScore = made.reduce((m, c) => Math.max(m, c.score), 0);
+        session.emit({ case: "step", value: { step: round, active: open.length, bestScore } });
+      });
+    }
+  },
+};
+
+// Chain lengths for N generations at a sequential ratio, after `probe` samples are spent: the
+// first min(probe, C) chains start from a probe sample; any further probe samples come off the
+// chains' total. Lengths are balanced (they differ by at most one).
+export function chainPlan(
+  generations: number,
+  ratio: number,
+  probe: number,
+): { chains: number[]; lengths: number[] } {
+  const length = Math.max(1, Math.round(generations * ratio));
+  const count = Math.max(1, Math.ceil(generations / length));
+  const extra = Math.max(0, probe - count);
+  const total = generations - extra;
+  const chainsUsed = Math.min(count, total);
+  const lengths = Array.from(
+    { length: chainsUsed },
+    (_, i) => Math.floor(total / chainsUsed) + (i < total % chainsUsed ? 1 : 0),
+  );
+  return { chains: lengths.map((_, i) => i), lengths };
+}
