@@ -1,0 +1,164 @@
+// `mull operator`: runs the TestTimePolicy operator. See operator/README.md.
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { serveHttp } from "./http.ts";
+import { createLogger, errorMessage, type Level } from "./log.ts";
+import { Manager } from "./manager.ts";
+import { createMetrics } from "./metrics.ts";
+
+const help = `usage: mull operator [options]
+
+Runs the TestTimePolicy (mull.dev/v1alpha1) operator: for each policy, one vLLM Deployment and
+Service per difficulty bin and role, the <policy>-router ConfigMap, status and Events.
+
+options:
+  --kubeconfig PATH        kubeconfig file (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)
+  --namespace NS           watch only this namespace (default: all namespaces)
+  --identity ID            this replica's leader-election identity (default: $POD_NAME or host-pid)
+  --leader-elect BOOL      use a Lease so that one replica reconciles (default: true)
+  --lease-name NAME        the Lease's name (default: mull-operator)
+  --lease-namespace NS     the Lease's namespace (default: --namespace, $POD_NAMESPACE, or default)
+  --lease-duration SEC     how long a lease stays valid without renewal (default: 15)
+  --renew-deadline SEC     a leader that cannot renew for this long stops reconciling (default: 10)
+  --retry-period SEC       how often to try to acquire or renew the lease (default: 2)
+  --resync-period SEC      re-check every policy this often; a no-op resync writes nothing (default: 300)
+  --concurrency N          policies reconciled in parallel (default: 4)
+  --metrics-port PORT      port for /metrics, /healthz and /readyz; 0 picks a free one (default: 8080)
+  --bind-address ADDR      address for that port (default: 0.0.0.0)
+  --log-level LEVEL        debug, info, warn or error (default: info)
+  -h, --help               show this help
+
+Logs are JSON lines on stdout. SIGTERM/SIGINT release the lease and exit 0.
+`;
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got "${value}"`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kubeconfig: { type: "string" },
+        namespace: { type: "string" },
+        identity: { type: "string" },
+        "leader-elect": { type: "string" },
+        "lease-name": { type: "string" },
+        "lease-namespace": { type: "string" },
+        "lease-duration": { type: "string" },
+        "renew-deadline": { type: "string" },
+        "retry-period": { type: "string" },
+        "resync-period": { type: "string" },
+        concurrency: { type: "string" },
+        "metrics-port": { type: "string" },
+        "bind-address": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`mull operator: ${errorMessage(err)}\n\n${help}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  let opts: {
+    leaseDuration: number;
+    renewDeadline: number;
+    retryPeriod: number;
+    resync: number;
+    concurrency: number;
+    port: number;
+  };
+  try {
+    opts = {
+      leaseDuration: positive("lease-duration", str("lease-duration"), 15),
+      renewDeadline: positive("renew-deadline", str("renew-deadline"), 10),
+      retryPeriod: positive("retry-period", str("retry-period"), 2),
+      resync: positive("resync-period", str("resync-period"), 300),
+      concurrency: Math.max(1, Math.floor(positive("concurrency", str("concurrency"), 4))),
+      port: positive("metrics-port", str("metrics-port"), 8080),
+    };
+    if (opts.renewDeadline >= opts.leaseDuration) {
+      throw new Error("--renew-deadline must be shorter than --lease-duration");
+    }
+  } catch (err) {
+    process.stderr.write(`mull operator: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  const level = (str("log-level") ?? "info") as Level;
+  const identity = str("identity") ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const log = createLogger(level, { component: "operator", identity });
+  const namespace = str("namespace");
+
+  const kubeConfig = new KubeConfig();
+  const kubeconfigPath = str("kubeconfig");
+  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
+  else kubeConfig.loadFromDefault();
+
+  const metrics = createMetrics();
+  const leaderElect = (str("leader-elect") ?? "true") !== "false";
+  const manager = new Manager({
+    kubeConfig,
+    namespace,
+    identity,
+    concurrency: opts.concurrency,
+    resyncSeconds: opts.resync,
+    leaderElection: leaderElect
+      ? {
+          name: str("lease-name") ?? "mull-operator",
+          namespace: str("lease-namespace") ?? namespace ?? process.env.POD_NAMESPACE ?? "default",
+          leaseDurationSeconds: opts.leaseDuration,
+          renewDeadlineSeconds: opts.renewDeadline,
+          retryPeriodSeconds: opts.retryPeriod,
+        }
+      : undefined,
+    log,
+    metrics,
+  });
+  const { server, port } = await serveHttp({
+    host: str("bind-address") ?? "0.0.0.0",
+    port: opts.port,
+    registry: metrics.registry,
+    ready: () => manager.ready(),
+  });
+  log.info("serving", { port, namespace: namespace ?? "*", leaderElect });
+
+  const done = new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info("shutting down", { signal });
+      manager
+        .stop()
+        .then(() => new Promise<void>((r) => server.close(() => r())))
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            log.error("shutdown failed", { error: errorMessage(err) });
+            resolve(1);
+          },
+        );
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  manager.start().catch((err: unknown) => log.error("start failed", { error: errorMessage(err) }));
+  const code = await done;
+  log.info("stopped", { code });
+  // Watches may hold sockets open; the work is done, so leave now.
+  setImmediate(() => process.exit(code));
+  return code;
+}

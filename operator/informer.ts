@@ -1,0 +1,111 @@
+// An informer that keeps going. client-node's ListWatch relists by itself after a 410 Gone, but
+// on any other watch error (API server restarting, connection refused) it stops for good; this
+// wrapper restarts it with capped exponential backoff, so the operator rides out an API server
+// restart without a process restart.
+import {
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+} from "@kubernetes/client-node";
+import { errorMessage, type Logger } from "./log.ts";
+
+export interface ResilientInformer<T extends KubernetesObject> {
+  readonly name: string;
+  list(namespace?: string): ReadonlyArray<T>;
+  get(name: string, namespace?: string): T | undefined;
+  /** Resolves after the first successful list. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  hasSynced(): boolean;
+}
+
+export interface InformerOptions<T extends KubernetesObject> {
+  name: string;
+  kubeConfig: KubeConfig;
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  onChange: (obj: T) => void;
+  log: Logger;
+  onRestart?: () => void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export function resilientInformer<T extends KubernetesObject>(
+  o: InformerOptions<T>,
+): ResilientInformer<T> {
+  const informer = makeInformer<T>(o.kubeConfig, o.path, o.list, o.labelSelector);
+  const minBackoff = o.minBackoffMs ?? 500;
+  const maxBackoff = o.maxBackoffMs ?? 30_000;
+  let backoff = minBackoff;
+  let stopped = false;
+  let synced = false;
+  let timer: NodeJS.Timeout | undefined;
+  let firstSync: (() => void) | undefined;
+  const firstSynced = new Promise<void>((resolve) => {
+    firstSync = resolve;
+  });
+
+  const markSynced = () => {
+    synced = true;
+    backoff = minBackoff;
+    firstSync?.();
+  };
+  // ListWatch.start() resolves even when its list fails (it reports through 'error'), so a run
+  // only counts as synced if no error was reported during it.
+  let failedRun = false;
+  const run = () => {
+    if (stopped) return;
+    failedRun = false;
+    informer.start().then(
+      () => {
+        if (!failedRun) markSynced();
+      },
+      (err: unknown) => {
+        // The initial list failed: the 'error' handler is not always called for it.
+        scheduleRestart(err);
+      },
+    );
+  };
+  const scheduleRestart = (err: unknown) => {
+    if (stopped || timer) return;
+    o.log.warn("watch failed; restarting", {
+      informer: o.name,
+      error: errorMessage(err),
+      backoffMs: backoff,
+    });
+    timer = setTimeout(() => {
+      timer = undefined;
+      o.onRestart?.();
+      run();
+    }, backoff);
+    backoff = Math.min(backoff * 2, maxBackoff);
+  };
+
+  for (const verb of ["add", "update", "delete"] as const) informer.on(verb, o.onChange);
+  informer.on("error", (err) => {
+    failedRun = true;
+    scheduleRestart(err);
+  });
+  informer.on("connect", () => {
+    backoff = minBackoff;
+  });
+
+  return {
+    name: o.name,
+    list: (ns) => informer.list(ns),
+    get: (name, ns) => informer.get(name, ns),
+    hasSynced: () => synced,
+    start: () => {
+      run();
+      return firstSynced;
+    },
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await informer.stop();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// Wires the operator together: informers feed the work queue; workers reconcile only while this
+// replica holds the leader Lease; a periodic resync re-enqueues every policy (level-triggered
+// safety net: a no-op resync issues no writes). stop() drains workers, releases the lease and
+// stops the watches.
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { eventRecorder } from "./events.ts";
+import { clusterIO } from "./kube.ts";
+import { LeaderElector } from "./leader.ts";
+import { errorMessage, type Logger } from "./log.ts";
+import type { OperatorMetrics } from "./metrics.ts";
+import { Reconciler } from "./reconciler.ts";
+import { WorkQueue } from "./workqueue.ts";
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  namespace: string | undefined;
+  identity: string;
+  concurrency: number;
+  resyncSeconds: number;
+  leaderElection:
+    | {
+        name: string;
+        namespace: string;
+        leaseDurationSeconds: number;
+        renewDeadlineSeconds: number;
+        retryPeriodSeconds: number;
+      }
+    | undefined;
+  log: Logger;
+  metrics: OperatorMetrics;
+}
+
+export class Manager {
+  private readonly o: ManagerOptions;
+  private readonly queue = new WorkQueue();
+  private readonly io;
+  private readonly reconciler: Reconciler;
+  private readonly elector: LeaderElector | undefined;
+  private leading = false;
+  private gate: Promise<void>;
+  private openGate: () => void = () => {};
+  private workers: Promise<void>[] = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(o: ManagerOptions) {
+    this.o = o;
+    this.gate = new Promise((r) => {
+      this.openGate = r;
+    });
+    this.io = clusterIO({
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      log: o.log,
+      metrics: o.metrics,
+      enqueue: (key) => {
+        this.queue.add(key);
+        o.metrics.queueDepth.set(this.queue.length);
+      },
+    });
+    const core = o.kubeConfig.makeApiClient(CoreV1Api);
+    this.reconciler = new Reconciler({
+      caches: this.io.caches,
+      writer: this.io.writer,
+      events: eventRecorder(core, "mull-operator", o.identity, o.log, () =>
+        o.metrics.writes.inc({ verb: "create", kind: "Event" }),
+      ),
+      metrics: o.metrics,
+      log: o.log,
+    });
+    if (o.leaderElection) {
+      const le = o.leaderElection;
+      this.elector = new LeaderElector({
+        api: o.kubeConfig.makeApiClient(CoordinationV1Api),
+        ...le,
+        identity: o.identity,
+        log: o.log,
+        onStartedLeading: () => this.startLeading(),
+        onStoppedLeading: () => this.stopLeading(),
+      });
+    }
+  }
+
+  ready(): boolean {
+    return this.io.informers.every((i) => i.hasSynced());
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  async start(): Promise<void> {
+    for (let i = 0; i < this.o.concurrency; i++) this.workers.push(this.worker());
+    // Campaign at once, but reconcile only after the caches are synced (see startLeading).
+    const synced = Promise.all(this.io.informers.map((i) => i.start()));
+    if (this.elector) this.elector.start();
+    await synced;
+    this.o.log.info("caches synced", { policies: this.io.policies.list().length });
+    if (!this.elector) this.startLeading();
+    else if (this.leading) this.openGateWhenSynced();
+    this.resyncTimer = setInterval(() => {
+      if (this.leading) this.enqueueAll();
+    }, this.o.resyncSeconds * 1000);
+    this.resyncTimer.unref();
+  }
+
+  private startLeading(): void {
+    this.leading = true;
+    this.o.metrics.leader.set(1);
+    if (this.ready()) this.openGateWhenSynced();
+  }
+
+  private openGateWhenSynced(): void {
+    this.enqueueAll();
+    this.openGate();
+  }
+
+  private stopLeading(): void {
+    this.leading = false;
+    this.o.metrics.leader.set(0);
+    // Close the gate: workers finish the key in hand and then wait.
+    this.gate = new Promise((r) => {
+      this.openGate = r;
+    });
+  }
+
+  private enqueueAll(): void {
+    for (const p of this.io.policies.list())
+      this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    this.o.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      await this.gate;
+      if (this.stopping) return;
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.o.metrics.queueDepth.set(this.queue.length);
+      if (!this.leading) {
+        // Lost the lease while waiting: put the key back for whoever leads next.
+        this.queue.done(key);
+        this.queue.add(key);
+        continue;
+      }
+      const end = this.o.metrics.reconcileDuration.startTimer();
+      try {
+        await this.reconciler.reconcile(key);
+        this.queue.forget(key);
+        this.o.metrics.reconciles.inc({ result: "success" });
+        end({ result: "success" });
+      } catch (err) {
+        const delay = this.queue.addRateLimited(key);
+        this.o.metrics.reconciles.inc({ result: "error" });
+        end({ result: "error" });
+        this.o.log.error("reconcile failed", {
+          policy: key,
+          error: errorMessage(err),
+          retryInMs: delay,
+        });
+        await this.reconciler.recordFailure(key, err);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.queue.shutDown();
+    this.openGate();
+    await Promise.all(this.workers);
+    await this.elector?.release();
+    this.o.metrics.leader.set(0);
+    await Promise.all(this.io.informers.map((i) => i.stop().catch(() => {})));
+  }
+}

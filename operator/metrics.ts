@@ -1,0 +1,71 @@
+// Prometheus metrics (prefix mull_). Labels stay bounded: result, kind, verb, resource, and for
+// per-pool gauges policy/namespace/bin/role (bins <= 10, two roles).
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export interface OperatorMetrics {
+  registry: Registry;
+  reconciles: Counter<"result">;
+  reconcileDuration: Histogram<"result">;
+  writes: Counter<"verb" | "kind">;
+  poolReplicas: Gauge<"namespace" | "policy" | "bin" | "role" | "state">;
+  policyGpus: Gauge<"namespace" | "policy" | "kind">;
+  leader: Gauge;
+  queueDepth: Gauge;
+  informerRestarts: Counter<"informer">;
+}
+
+export function createMetrics(): OperatorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "mull_operator_" });
+  const registers = [registry];
+  return {
+    registry,
+    reconciles: new Counter({
+      name: "mull_operator_reconciles_total",
+      help: "Reconciles by result (success, error).",
+      labelNames: ["result"],
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: "mull_operator_reconcile_duration_seconds",
+      help: "Time to reconcile one policy.",
+      labelNames: ["result"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    writes: new Counter({
+      name: "mull_operator_writes_total",
+      help: "Writes to the API server by verb (apply, delete, status, event) and kind.",
+      labelNames: ["verb", "kind"],
+      registers,
+    }),
+    poolReplicas: new Gauge({
+      name: "mull_pool_replicas",
+      help: "Replicas per pool: state=desired or ready.",
+      labelNames: ["namespace", "policy", "bin", "role", "state"],
+      registers,
+    }),
+    policyGpus: new Gauge({
+      name: "mull_policy_gpus",
+      help: "GPUs per policy: kind=requested, budget or pending.",
+      labelNames: ["namespace", "policy", "kind"],
+      registers,
+    }),
+    leader: new Gauge({
+      name: "mull_operator_leader",
+      help: "1 while this replica holds the leader Lease.",
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: "mull_operator_queue_depth",
+      help: "Policies waiting in the work queue.",
+      registers,
+    }),
+    informerRestarts: new Counter({
+      name: "mull_operator_informer_restarts_total",
+      help: "Watches restarted after an error.",
+      labelNames: ["informer"],
+      registers,
+    }),
+  };
+}

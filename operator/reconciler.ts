@@ -1,0 +1,205 @@
+// Reconcile one policy, controller-runtime style: read the policy and what it owns from the
+// informer caches, compute desired state and status (controller/, pure), and write only the
+// difference: server-side applies for changed objects, deletes for pruned pools, and a status
+// patch only when the status changed. A policy whose world matches its spec costs zero writes.
+import type { KubernetesObject, V1Deployment, V1Pod } from "@kubernetes/client-node";
+import { findCondition } from "../controller/conditions.ts";
+import { canonicalJson } from "../controller/desired/hash.ts";
+import { poolName } from "../controller/desired/naming.ts";
+import { desiredState } from "../controller/desired/state.ts";
+import { plan } from "../controller/plan.ts";
+import { pendingVerdict } from "../controller/pods.ts";
+import type { Role } from "../controller/policy/names.ts";
+import type { TestTimePolicy, TestTimePolicyStatus } from "../controller/policy/types.ts";
+import { computeStatus, type ObservedPool } from "../controller/status.ts";
+import type { EventRecorder } from "./events.ts";
+import { errorMessage, type Logger } from "./log.ts";
+import type { OperatorMetrics } from "./metrics.ts";
+
+/** Read side: the informer caches. */
+export interface Caches {
+  policy(namespace: string, name: string): TestTimePolicy | undefined;
+  /** Deployments, Services and ConfigMaps labelled for this policy and owned by this uid. */
+  owned(namespace: string, policy: string, uid: string): KubernetesObject[];
+  deployment(namespace: string, name: string): V1Deployment | undefined;
+  pods(namespace: string, policy: string, bin: number, role: Role): V1Pod[];
+}
+
+/** Write side: the API server. */
+export interface Writer {
+  apply(obj: KubernetesObject): Promise<void>;
+  delete(obj: KubernetesObject): Promise<void>;
+  patchStatus(policy: TestTimePolicy, status: TestTimePolicyStatus): Promise<void>;
+}
+
+export interface ReconcilerDeps {
+  caches: Caches;
+  writer: Writer;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  log: Logger;
+  now?: () => Date;
+}
+
+export class Reconciler {
+  private readonly d: ReconcilerDeps;
+  /** The last status this process wrote per policy uid: the cache may lag our own write. */
+  private readonly written = new Map<string, string>();
+  /** Gauge label sets per policy, removed when the policy goes away. */
+  private readonly series = new Map<string, Array<Record<string, string>>>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.d = deps;
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const [namespace = "", name = ""] = key.split("/");
+    const policy = this.d.caches.policy(namespace, name);
+    if (!policy || policy.metadata.deletionTimestamp) {
+      // Owner references let the garbage collector delete what the policy owned.
+      this.forgetSeries(key);
+      return;
+    }
+    const uid = policy.metadata.uid ?? "";
+    const desired = desiredState(policy);
+    const observed = this.d.caches.owned(namespace, name, uid);
+    const todo = plan(desired.objects, observed);
+    const log = this.d.log.with({ policy: key });
+
+    let firstError: unknown;
+    for (const { object, reason } of todo.apply) {
+      try {
+        await this.d.writer.apply(object);
+        log.info("applied", { kind: object.kind, name: object.metadata?.name, reason });
+        if (reason === "create") {
+          await this.d.events.event(
+            policy,
+            "Normal",
+            "Created",
+            `created ${object.kind} ${object.metadata?.name}`,
+          );
+        }
+      } catch (err) {
+        firstError ??= new Error(
+          `apply ${object.kind} ${object.metadata?.name}: ${errorMessage(err)}`,
+        );
+      }
+    }
+    for (const object of todo.prune) {
+      try {
+        await this.d.writer.delete(object);
+        log.info("pruned", { kind: object.kind, name: object.metadata?.name });
+        await this.d.events.event(
+          policy,
+          "Normal",
+          "Pruned",
+          `deleted ${object.kind} ${object.metadata?.name}: its bin is no longer in the spec`,
+        );
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) continue;
+        firstError ??= new Error(
+          `delete ${object.kind} ${object.metadata?.name}: ${errorMessage(err)}`,
+        );
+      }
+    }
+
+    const status = computeStatus({
+      policy,
+      pools: desired.pools,
+      observed: (bin, role) => this.observePool(namespace, name, bin, role),
+      ...(firstError ? { reconcileError: errorMessage(firstError) } : {}),
+      now: this.d.now?.() ?? new Date(),
+    });
+    this.exportMetrics(key, policy, status);
+    await this.writeStatus(policy, status);
+    await this.budgetEvents(policy, status);
+    if (firstError) throw firstError;
+  }
+
+  /** Records a failed reconcile on the policy (Degraded=True, an Event); never throws. */
+  async recordFailure(key: string, err: unknown): Promise<void> {
+    const [namespace = "", name = ""] = key.split("/");
+    const policy = this.d.caches.policy(namespace, name);
+    if (!policy) return;
+    await this.d.events.event(policy, "Warning", "ReconcileFailed", errorMessage(err));
+  }
+
+  private observePool(namespace: string, policy: string, bin: number, role: Role): ObservedPool {
+    const d = this.d.caches.deployment(namespace, poolName(policy, bin, role));
+    let gpuPendingPods = 0;
+    let unschedulablePods = 0;
+    let pendingMessage: string | undefined;
+    for (const pod of this.d.caches.pods(namespace, policy, bin, role)) {
+      const verdict = pendingVerdict(pod);
+      if (!verdict) continue;
+      unschedulablePods++;
+      if (verdict.insufficientGpu) gpuPendingPods++;
+      pendingMessage ??= verdict.message;
+    }
+    const specReplicas = d?.spec?.replicas;
+    const generation = d?.metadata?.generation ?? 0;
+    const rolledOut =
+      d !== undefined &&
+      (d.status?.observedGeneration ?? 0) >= generation &&
+      (d.status?.updatedReplicas ?? 0) >= (specReplicas ?? 0);
+    return {
+      exists: d !== undefined,
+      ...(specReplicas === undefined ? {} : { specReplicas }),
+      readyReplicas: d?.status?.readyReplicas ?? 0,
+      rolledOut,
+      gpuPendingPods,
+      unschedulablePods,
+      ...(pendingMessage ? { pendingMessage } : {}),
+    };
+  }
+
+  private async writeStatus(policy: TestTimePolicy, status: TestTimePolicyStatus): Promise<void> {
+    const next = canonicalJson(status);
+    const uid = policy.metadata.uid ?? "";
+    if (next === canonicalJson(policy.status ?? {})) {
+      this.written.set(uid, next);
+      return;
+    }
+    if (this.written.get(uid) === next) return;
+    await this.d.writer.patchStatus(policy, status);
+    this.written.set(uid, next);
+  }
+
+  private async budgetEvents(policy: TestTimePolicy, status: TestTimePolicyStatus): Promise<void> {
+    const now = findCondition(status.conditions, "BudgetLimited");
+    const before = findCondition(policy.status?.conditions, "BudgetLimited");
+    if (now?.status === "True" && (before?.status !== "True" || before.reason !== now.reason)) {
+      await this.d.events.event(policy, "Warning", now.reason, now.message);
+    }
+  }
+
+  private exportMetrics(key: string, policy: TestTimePolicy, status: TestTimePolicyStatus): void {
+    const { namespace, name } = policy.metadata;
+    this.forgetSeries(key);
+    const sets: Array<Record<string, string>> = [];
+    for (const b of status.bins ?? []) {
+      for (const role of ["proposer", "verifier"] as const) {
+        for (const state of ["desired", "ready"] as const) {
+          const labels = { namespace, policy: name, bin: String(b.bin), role, state };
+          const v = state === "desired" ? b[role].desiredReplicas : b[role].readyReplicas;
+          this.d.metrics.poolReplicas.set(labels, v ?? 0);
+          sets.push(labels);
+        }
+      }
+    }
+    const gpus = status.gpus;
+    for (const kind of ["requested", "budget", "pending"] as const) {
+      this.d.metrics.policyGpus.set({ namespace, policy: name, kind }, gpus?.[kind] ?? 0);
+      sets.push({ namespace, policy: name, kind });
+    }
+    this.series.set(key, sets);
+  }
+
+  private forgetSeries(key: string): void {
+    for (const labels of this.series.get(key) ?? []) {
+      if ("state" in labels) this.d.metrics.poolReplicas.remove(labels);
+      else this.d.metrics.policyGpus.remove(labels);
+    }
+    this.series.delete(key);
+  }
+}
