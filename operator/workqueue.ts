@@ -42,7 +42,10 @@ export class WorkQueue {
 
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.add(key);
