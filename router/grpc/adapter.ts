@@ -164,7 +164,10 @@ type ClientMethod<M> = M extends {
     ? (request: MessageInitShape<I>, options?: ClientCallOptions) => AsyncIterable<MessageShape<O>>
     : never;
 
-export type ServiceClient<S extends GenServiceMethods> = { [K in keyof S]: ClientMethod<S[K]> } & {
+// A client for a generated service, by method localName (e.g. `solve`).
+export type ServiceClient<T extends { method: Record<string, unknown> }> = {
+  [K in keyof T["method"]]: ClientMethod<T["method"][K]>;
+} & {
   close(): void;
   raw: grpc.Client;
 };
@@ -173,7 +176,7 @@ export function createClient<S extends GenServiceMethods>(
   service: GenService<S>,
   address: string,
   options: { credentials?: grpc.ChannelCredentials; channel?: grpc.ChannelOptions } = {},
-): ServiceClient<S> {
+): ServiceClient<GenService<S>> {
   const Client = grpc.makeGenericClientConstructor(serviceDefinition(service), service.name);
   const raw = new Client(
     address,
@@ -216,5 +219,5 @@ export function createClient<S extends GenServiceMethods>(
       };
     }
   }
-  return client as ServiceClient<S>;
+  return client as ServiceClient<GenService<S>>;
 }
