@@ -127,7 +127,8 @@ export class Session {
       });
       const completions = result.completions.slice(0, n);
       const tokens = completions.reduce((sum, c) => sum + c.completionTokens, 0);
-      this.ledger.settleProposer(grant, result.promptTokens, tokens);
+      const longest = completions.reduce((m, c) => Math.max(m, c.completionTokens), 0);
+      this.ledger.settleProposer(grant, result.promptTokens, tokens, longest);
       // Samples the backend did not deliver were not generated: do not count them.
       const missing = Math.min(request.newGenerations, n - completions.length);
       if (missing > 0) this.ledger.returnGenerations(missing);

@@ -13,16 +13,17 @@ describe("Ledger", () => {
   it("cuts max_tokens so concurrent reservations fit the token budget", () => {
     const l = new Ledger({ generations: 100, completionTokens: 100 });
     const a = l.reserveTokens(2, 40);
-    assert.deepEqual(a, { perSample: 40, reserved: 80 });
-    assert.equal(l.clipped, false);
+    assert.deepEqual(a, { perSample: 40, reserved: 80, cut: false });
     const b = l.reserveTokens(2, 40);
-    assert.deepEqual(b, { perSample: 10, reserved: 20 });
-    assert.equal(l.clipped, true);
+    assert.deepEqual(b, { perSample: 10, reserved: 20, cut: true });
     assert.equal(l.reserveTokens(1, 40), undefined);
-    l.settleProposer(a as NonNullable<typeof a>, 7, 30);
+    l.settleProposer(a as NonNullable<typeof a>, 7, 30, 20);
     assert.equal(l.remainingTokens, 50);
-    assert.equal(l.usage.proposerCompletionTokens, 30);
-    assert.equal(l.usage.backendCalls, 1);
+    assert.equal(l.clipped, false, "no sample hit a cut max_tokens yet");
+    l.settleProposer(b as NonNullable<typeof b>, 7, 20, 10);
+    assert.equal(l.clipped, true, "a sample filled the cut max_tokens");
+    assert.equal(l.usage.proposerCompletionTokens, 50);
+    assert.equal(l.usage.backendCalls, 2);
   });
   it("converts to the proto Usage", () => {
     const l = new Ledger({ generations: 1, completionTokens: Infinity });

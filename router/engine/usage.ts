@@ -44,12 +44,14 @@ export function toProtoUsage(u: UsageCounts): Usage {
 export interface TokenGrant {
   perSample: number;
   reserved: number;
+  // The call asked for more per sample than the budget left it.
+  cut: boolean;
 }
 
 export class Ledger {
   readonly limits: Limits;
   readonly usage: UsageCounts = emptyUsage();
-  // True once a token bound forced a call below the tokens it asked for: the search was cut
+  // True once a sample ran into a max_tokens that the token budget had cut: the search was cut
   // short and the answer is a best-so-far (SolveResponse.partial).
   clipped = false;
   #reservedTokens = 0;
@@ -86,13 +88,20 @@ export class Ledger {
   reserveTokens(n: number, wanted: number, minimum = 1): TokenGrant | undefined {
     const perSample = Math.min(wanted, Math.floor(this.remainingTokens / n));
     if (perSample < minimum) return undefined;
-    if (perSample < wanted) this.clipped = true;
     const reserved = perSample * n;
     this.#reservedTokens += reserved;
-    return { perSample, reserved };
+    return { perSample, reserved, cut: perSample < wanted };
   }
 
-  settleProposer(grant: TokenGrant, promptTokens: number, completionTokens: number): void {
+  // `longest` is the most tokens one sample of the call used: a sample that filled a cut
+  // max_tokens was truncated by the budget, not by the model.
+  settleProposer(
+    grant: TokenGrant,
+    promptTokens: number,
+    completionTokens: number,
+    longest = 0,
+  ): void {
+    if (grant.cut && longest >= grant.perSample) this.clipped = true;
     this.#reservedTokens -= grant.reserved;
     this.usage.backendCalls += 1;
     this.usage.proposerPromptTokens += promptTokens;
