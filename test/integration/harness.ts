@@ -1,0 +1,109 @@
+// A router in front of a simulated vLLM fleet, all on loopback: real HTTP between router and
+// sim, real gRPC between the test and the router. Not a test file itself (no .test.ts).
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  Estimator,
+  type PolicySnapshot,
+  PolicySnapshotSchema,
+} from "../../proto/gen/mull/v1/fleet_pb.ts";
+import {
+  Aggregation,
+  Router,
+  Strategy,
+  type StrategyConfigSchema,
+} from "../../proto/gen/mull/v1/router_pb.ts";
+import { createEngine } from "../../router/engine/engine.ts";
+import type { EngineOptionsInput } from "../../router/engine/options.ts";
+import { createClient, type ServiceClient } from "../../router/grpc/adapter.ts";
+import type { RouterEngine } from "../../router/grpc/router-service.ts";
+import { StaticPolicySource } from "../../router/policy/policy-source.ts";
+import {
+  type RouterOptions,
+  type RunningRouter,
+  startRouter,
+} from "../../router/router-process.ts";
+import type { SpeedConfig } from "../../sim/batch-scheduler.ts";
+import { type Fleet, startFleet } from "../../sim/fleet.ts";
+
+export interface Stack {
+  fleet: Fleet;
+  router: RunningRouter;
+  policy: PolicySnapshot;
+  client: ServiceClient<typeof Router>;
+  address: string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  bins?: number;
+  replicas?: number;
+  speed?: SpeedConfig;
+  levels?: Level[];
+  router?: Partial<RouterOptions>;
+  engine?: RouterEngine;
+  engineOptions?: EngineOptionsInput;
+  seed?: number;
+}
+
+export const POLICY = "math";
+
+export type Level = MessageInitShape<typeof StrategyConfigSchema>;
+
+// One policy over the whole fleet: sim bin i serves policy bin i+1. Every bin gets the same
+// strategy table (small budgets, so tests stay quick).
+export function policyFor(fleet: Fleet, levels: Level[]): PolicySnapshot {
+  const bins = fleet.bins.length;
+  return create(PolicySnapshotSchema, {
+    name: POLICY,
+    namespace: "default",
+    bins,
+    estimator: Estimator.probe,
+    probeSamples: 2,
+    thresholds: Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins),
+    defaultGenerations: 4,
+    maxGenerations: 64,
+    aggregation: Aggregation.last,
+    stepSeparator: "<extra_0>",
+    binTable: fleet.bins.map((b) => ({
+      bin: b.bin + 1,
+      levels,
+      proposer: b.proposer,
+      verifier: b.verifier,
+    })),
+  });
+}
+
+export const DEFAULT_LEVELS: Level[] = [{ strategy: Strategy.bestOfN, generations: 4 }];
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const fleet = await startFleet({
+    bins: options.bins ?? 2,
+    replicas: options.replicas ?? 1,
+    ...(options.speed ? { speed: options.speed } : {}),
+    seed: options.seed ?? 7,
+  });
+  const policy = policyFor(fleet, options.levels ?? DEFAULT_LEVELS);
+  const router = await startRouter({
+    policies: new StaticPolicySource([policy]),
+    engine: options.engine ?? createEngine(options.engineOptions),
+    host: "127.0.0.1",
+    port: 0,
+    defaultMetrics: false,
+    shutdownGraceMs: 2_000,
+    ...options.router,
+  });
+  const address = `127.0.0.1:${router.port}`;
+  const client = createClient(Router, address);
+  return {
+    fleet,
+    router,
+    policy,
+    client,
+    address,
+    close: async () => {
+      client.close();
+      await router.shutdown(1_000);
+      await fleet.stop();
+    },
+  };
+}
