@@ -60,6 +60,22 @@ describe("deadlines", () => {
     }
   });
 
+  it("answers from the probe when the deadline signal fires after it", async () => {
+    const b = fakeBackends({ problem: { slip: 0.2 } });
+    const controller = new AbortController();
+    const context = makeContext(b, { signal: controller.signal });
+    const onEvent = context.onEvent;
+    context.onEvent = (e) => {
+      onEvent?.(e);
+      if (e.event.case === "difficulty")
+        controller.abort(new DOMException("deadline", "TimeoutError"));
+    };
+    const r = await engine.solve(makeRequest({ strategy: Strategy.beam }), context);
+    assert.equal(r.partial, true);
+    assert.equal(r.usage?.generations, 4, "only the probe ran");
+    assert.equal(b.proposer.calls.length, 1);
+  });
+
   it("is not partial when the deadline is comfortable", async () => {
     const { context } = setup(1_000_000);
     const r = await engine.solve(makeRequest({ budget: { maxGenerations: 16 } }), context);

@@ -140,6 +140,15 @@ export class Session {
     }
   }
 
+  // Several calls in parallel. Waits for every call before failing, so no reservation outlives
+  // the search and the usage a cut search reports is complete.
+  async sampleAll(requests: SampleRequest[]): Promise<Completion[][]> {
+    const settled = await Promise.allSettled(requests.map((r) => this.sample(r)));
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<Completion[]>).value);
+  }
+
   // PRM step scores for each solution (given as its steps), in one verifier call.
   async score(solutions: string[][]): Promise<number[][]> {
     if (solutions.length === 0) return [];

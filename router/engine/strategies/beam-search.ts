@@ -8,6 +8,9 @@ export interface BeamPlan {
   keep: number;
   width: number;
   maxSteps: number;
+  // Generations the search counts; reserved by its first call, so a search that does not fit
+  // never starts and one cut before it starts counts none.
+  generations: number;
   // Sets each child's score (and step scores) for ranking.
   rank: (session: Session, children: Beam[]) => Promise<void>;
 }
@@ -20,7 +23,12 @@ export async function beamSearch(session: Session, plan: BeamPlan): Promise<void
     // The first step grows the empty prefix into all N beams at once (one call).
     const fanout = step === 1 ? total : plan.width;
     const children = await session.round(async () => {
-      const grown = await expand(session, active, () => fanout);
+      const grown = await expand(
+        session,
+        active,
+        () => fanout,
+        () => (step === 1 ? plan.generations : 0),
+      );
       await plan.rank(session, grown);
       return grown;
     });

@@ -4,7 +4,7 @@
 // at the start; each step's N one-step expansions cost tokens, not generations.
 import { beamSearch, beamShape } from "./beam-search.ts";
 import type { SearchStrategy } from "./strategy.ts";
-import { commitGenerations, scorePrefixes } from "./tree.ts";
+import { scorePrefixes } from "./tree.ts";
 
 export const beam: SearchStrategy = {
   name: "beam",
@@ -13,8 +13,13 @@ export const beam: SearchStrategy = {
     const budget = config.generations - probe.length;
     if (budget <= 0) return { stoppedEarly: false };
     const { keep, width } = beamShape(budget, config.beamWidth);
-    commitGenerations(session, keep * width);
-    await beamSearch(session, { keep, width, maxSteps: config.maxSteps, rank: scorePrefixes });
+    await beamSearch(session, {
+      keep,
+      width,
+      maxSteps: config.maxSteps,
+      generations: keep * width,
+      rank: scorePrefixes,
+    });
     return { stoppedEarly: false };
   },
 };

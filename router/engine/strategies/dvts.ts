@@ -7,16 +7,7 @@
 // start, as for beam search.
 import { beamShape } from "./beam-search.ts";
 import type { SearchStrategy } from "./strategy.ts";
-import {
-  type Beam,
-  best,
-  commitGenerations,
-  emitStep,
-  expand,
-  recordFinished,
-  root,
-  scorePrefixes,
-} from "./tree.ts";
+import { type Beam, best, emitStep, expand, recordFinished, root, scorePrefixes } from "./tree.ts";
 
 export const dvts: SearchStrategy = {
   name: "dvts",
@@ -25,7 +16,6 @@ export const dvts: SearchStrategy = {
     const budget = config.generations - probe.length;
     if (budget <= 0) return { stoppedEarly: false };
     const { keep: subtrees, width } = beamShape(budget, config.beamWidth);
-    commitGenerations(session, subtrees * width);
     // active[t] is subtree t's current prefix, or undefined once the subtree has finished.
     let active: (Beam | undefined)[] = Array.from({ length: subtrees }, root);
     for (let step = 1; step <= config.maxSteps; step++) {
@@ -36,6 +26,7 @@ export const dvts: SearchStrategy = {
           session,
           open.map((o) => o.b),
           () => width,
+          () => (step === 1 ? width : 0),
         );
         await scorePrefixes(session, grown);
         return grown;

@@ -2,13 +2,13 @@
 // score at the end of a k-step greedy (temperature 0) rollout from it; the rollout is discarded
 // and only the step is kept. Generations: as in the paper, each beam costs k + 1 — its own path
 // plus its rollouts — so B = ⌊(N − probe samples) / (k + 1)⌋ beams (a multiple of M) and
-// B · (k + 1) generations are counted at the start.
+// B · (k + 1) generations are counted when the search starts.
 import { aggregate } from "../aggregate.ts";
 import { solvePrompt } from "../prompts.ts";
 import type { Session } from "../session.ts";
 import { beamSearch, beamShape } from "./beam-search.ts";
 import type { SearchStrategy } from "./strategy.ts";
-import { type Beam, commitGenerations } from "./tree.ts";
+import type { Beam } from "./tree.ts";
 
 export const lookahead: SearchStrategy = {
   name: "lookahead",
@@ -18,11 +18,11 @@ export const lookahead: SearchStrategy = {
     const beams = Math.floor((config.generations - probe.length) / (k + 1));
     if (beams <= 0) return { stoppedEarly: false };
     const { keep, width } = beamShape(beams, config.beamWidth);
-    commitGenerations(session, keep * width * (k + 1));
     await beamSearch(session, {
       keep,
       width,
       maxSteps: config.maxSteps,
+      generations: keep * width * (k + 1),
       rank: (s, children) => rankByRollout(s, children, k),
     });
     return { stoppedEarly: false };
@@ -35,16 +35,14 @@ async function rankByRollout(session: Session, children: Beam[], k: number): Pro
   for (let depth = 0; depth < k; depth++) {
     const open = rollouts.filter((r) => !r.finished);
     if (open.length === 0) break;
-    const results = await Promise.all(
-      open.map((r) =>
-        session.sample({
-          prompt: solvePrompt(session.templates, session.problem, r.steps),
-          n: 1,
-          stopAtStepEnd: true,
-          temperature: 0,
-          newGenerations: 0,
-        }),
-      ),
+    const results = await session.sampleAll(
+      open.map((r) => ({
+        prompt: solvePrompt(session.templates, session.problem, r.steps),
+        n: 1,
+        stopAtStepEnd: true,
+        temperature: 0,
+        newGenerations: 0,
+      })),
     );
     open.forEach((r, i) => {
       const c = results[i]?.[0];

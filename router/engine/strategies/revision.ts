@@ -37,10 +37,8 @@ export const revision: SearchStrategy = {
             : revisePrompt(session.templates, session.problem, earlier);
         });
         // One call per chain: each chain has its own seed, so chains never repeat each other.
-        const results = await Promise.all(
-          prompts.map((prompt) =>
-            session.sample({ prompt, n: 1, stopAtStepEnd: false, newGenerations: 1 }),
-          ),
+        const results = await session.sampleAll(
+          prompts.map((prompt) => ({ prompt, n: 1, stopAtStepEnd: false, newGenerations: 1 })),
         );
         const solutions = results.map((r) => session.steps(r[0]?.text ?? ""));
         let made: ScoredCandidate[];

@@ -1,10 +1,10 @@
 // Building blocks of the PRM-guided tree searches (beam, lookahead, DVTS): a partial solution
 // (a "beam"), its expansion by one step, and its scoring. Generations for these searches are
-// counted once, when the search starts (see commitGenerations); the step expansions that follow
-// cost tokens and backend calls, not new generations.
+// counted once, by the first expansion (the calls that start the beams); the step expansions
+// that follow cost tokens and backend calls, not new generations.
 import { aggregate } from "../aggregate.ts";
 import { solvePrompt } from "../prompts.ts";
-import { SearchCut, type Session } from "../session.ts";
+import type { Session } from "../session.ts";
 
 export interface Beam {
   steps: string[];
@@ -24,29 +24,23 @@ export const root = (): Beam => ({
   parent: -1,
 });
 
-// Counts a search's generations up front, so a search that would not fit never starts.
-export function commitGenerations(session: Session, n: number): void {
-  if (!session.ledger.takeGenerations(n)) {
-    throw new SearchCut("generations", `the search needs ${n} generations`);
-  }
-}
-
 // Expands beam i by fanout[i] one-step continuations: one proposer call per beam (vLLM's n, one
 // seed each), all in parallel. A continuation that ends the solution (or adds no step) finishes.
 export async function expand(
   session: Session,
   beams: readonly Beam[],
   fanout: (i: number) => number,
+  // Generations the call for beam i starts (non-zero only on the first step).
+  newGenerations: (i: number) => number = () => 0,
 ): Promise<Beam[]> {
-  const calls = beams.map((beam, i) =>
-    session.sample({
+  const results = await session.sampleAll(
+    beams.map((beam, i) => ({
       prompt: solvePrompt(session.templates, session.problem, beam.steps),
       n: fanout(i),
       stopAtStepEnd: true,
-      newGenerations: 0,
-    }),
+      newGenerations: newGenerations(i),
+    })),
   );
-  const results = await settleAll(calls);
   return results.flatMap((completions, i) =>
     completions.map((c) => {
       const added = session.steps(c.text);
@@ -92,12 +86,4 @@ export function emitStep(
 ): void {
   const bestScore = beams.reduce((m, b) => Math.max(m, b.score), 0);
   session.emit({ case: "step", value: { step, active, bestScore } });
-}
-
-// Waits for every call before failing, so no reservation outlives the search.
-async function settleAll<T>(calls: Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(calls);
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
