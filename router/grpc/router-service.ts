@@ -19,6 +19,7 @@ import { type RouterMetrics, strategyLabel } from "../metrics.ts";
 import type { PolicySource } from "../policy/policy-source.ts";
 import { resolvePolicy } from "../policy/resolve-policy.ts";
 import { templatesFor } from "../policy/templates.ts";
+import { checkRequest } from "../request-checks.ts";
 import type { ServerCall, ServiceImpl } from "./adapter.ts";
 import { DEFAULT_DEADLINE, type DeadlineOptions, requestDeadline } from "./deadline.ts";
 import { statusName, toStatus } from "./status.ts";
@@ -90,6 +91,7 @@ async function handle<T extends { config?: { strategy: number } | undefined }>(
   try {
     const policy = resolvePolicy(deps.policies, request.policy);
     policyLabel = policy.name;
+    checkRequest(request, policy);
     if (request.requestId === "") request.requestId = randomUUID();
 
     const queuedAt = performance.now();
