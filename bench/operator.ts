@@ -1,0 +1,207 @@
+// `mull bench operator`: the operator on the real e2e control plane.
+// - cold reconcile: N policies x B bins (2 pools each) created while the operator is down, then
+//   the time from its start until every Deployment exists and every policy has a status;
+// - baseline, same run: `kubectl apply --server-side` of the very same objects, so the figure is
+//   a ratio (operator time per Deployment vs a plain apply per Deployment);
+// - writes issued by a no-op resync (should be 0);
+// - the operator's peak RSS (VmHWM).
+// Pools run 0 replicas and 0 GPUs: this measures the operator and the API server, not kwok pods.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { parse, stringify } from "yaml";
+import { desiredState } from "../controller/desired/state.ts";
+import { defaultedSpec } from "../controller/policy/defaults.ts";
+import type { TestTimePolicy } from "../controller/policy/types.ts";
+import { cluster, kubectl, waitFor } from "../e2e/fixture.ts";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+
+function policy(
+  name: string,
+  bins: number,
+): { apiVersion: string; kind: string; metadata: { name: string }; spec: unknown } {
+  const doc = parse(readFileSync(join(repo, "examples/policy.yaml"), "utf8"));
+  const template = doc.spec.bins[0];
+  return {
+    apiVersion: doc.apiVersion,
+    kind: doc.kind,
+    metadata: { name },
+    spec: {
+      ...doc.spec,
+      proposer: { ...doc.spec.proposer, gpus: 0 },
+      verifier: { ...doc.spec.verifier, gpus: 0 },
+      difficulty: { bins },
+      budget: { ...doc.spec.budget, gpus: 1 },
+      bins: Array.from({ length: bins }, (_, i) => ({
+        ...template,
+        bin: i + 1,
+        proposer: { minReplicas: 0, maxReplicas: 1 },
+        verifier: { minReplicas: 0, maxReplicas: 1 },
+      })),
+    },
+  };
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      policies: { type: "string", default: "200" },
+      bins: { type: "string", default: "5" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      "usage: mull bench operator [--policies 200] [--bins 5]\n(needs the e2e control plane: npm run cluster:up)\n",
+    );
+    return 0;
+  }
+  const n = Number(values.policies);
+  const bins = Number(values.bins);
+  const deployments = n * bins * 2;
+  const c = await cluster();
+  const suffix = Date.now().toString(36);
+  const nsOp = `bench-operator-${suffix}`;
+  const nsBase = `bench-baseline-${suffix}`;
+  const docs = Array.from({ length: n }, (_, i) => policy(`p${i}`, bins));
+  let op: ChildProcess | undefined;
+  try {
+    await kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repo, "crds")]);
+    await kubectl(["wait", "--for=condition=Established", "crd/testtimepolicies.mull.dev"]);
+    await kubectl(["create", "namespace", nsOp]);
+    await kubectl(["create", "namespace", nsBase]);
+    await waitFor("ServiceAccount default", () =>
+      kubectl(["-n", nsBase, "get", "serviceaccount", "default"]),
+    );
+
+    // Baseline: the same Deployments, Services and ConfigMaps through one kubectl apply, without
+    // owner references or our labels (so neither the GC nor the operator touches them).
+    const objects = docs.flatMap((d) => {
+      const p: TestTimePolicy = {
+        apiVersion: d.apiVersion,
+        kind: d.kind,
+        metadata: { name: d.metadata.name, namespace: nsBase, uid: "baseline", generation: 1 },
+        spec: defaultedSpec(d.spec),
+      };
+      return desiredState(p).objects.map((o) => {
+        const m = { ...o.metadata };
+        delete m.ownerReferences;
+        m.labels = { ...m.labels, "app.kubernetes.io/managed-by": "bench-baseline" };
+        return { ...o, metadata: m };
+      });
+    });
+    const t0 = performance.now();
+    await kubectl(["-n", nsBase, "apply", "--server-side", "-f", "-"], {
+      input: objects.map((o) => stringify(o)).join("---\n"),
+    });
+    const baselineMs = performance.now() - t0;
+
+    // The policies, created while no operator runs.
+    await kubectl(["-n", nsOp, "apply", "--server-side", "-f", "-"], {
+      input: docs.map((d) => stringify(d)).join("---\n"),
+    });
+    const apps = c.kubeConfig.makeApiClient(AppsV1Api);
+    const custom = c.kubeConfig.makeApiClient(CustomObjectsApi);
+
+    const start = performance.now();
+    op = spawn(
+      join(repo, "node_modules/.bin/node"),
+      [
+        join(repo, "bin/mull.ts"),
+        "operator",
+        `--kubeconfig=${c.kubeconfig}`,
+        `--namespace=${nsOp}`,
+        "--leader-elect=false",
+        "--metrics-port=0",
+        "--bind-address=127.0.0.1",
+        "--resync-period=10",
+        "--concurrency=8",
+        "--log-level=warn",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    op.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    const port = await waitFor("operator port", () => {
+      const m = /"msg":"serving".*?"port":(\d+)/.exec(out);
+      return m ? Number(m[1]) : undefined;
+    });
+    await waitFor(
+      `${deployments} Deployments and ${n} statuses`,
+      async () => {
+        const d = await apps.listNamespacedDeployment({ namespace: nsOp });
+        if (d.items.length < deployments) return undefined;
+        const list = (await custom.listNamespacedCustomObject({
+          group: "mull.dev",
+          version: "v1alpha1",
+          namespace: nsOp,
+          plural: "testtimepolicies",
+        })) as { items: Array<{ status?: { observedGeneration?: number } }> };
+        return list.items.every((p) => p.status?.observedGeneration) ? true : undefined;
+      },
+      { timeoutMs: 1_800_000, intervalMs: 1000 },
+    );
+    const coldMs = performance.now() - start;
+
+    // Let the last status writes land, then count writes across one full resync of every policy.
+    await waitFor(
+      "writes to settle",
+      async () => {
+        const before = await metric(port, "mull_operator_writes_total");
+        await new Promise((r) => setTimeout(r, 5000));
+        return (await metric(port, "mull_operator_writes_total")) === before;
+      },
+      { timeoutMs: 600_000, intervalMs: 0 },
+    );
+    const writesBefore = await metric(port, "mull_operator_writes_total");
+    const reconcilesBefore = await metric(port, "mull_operator_reconciles_total");
+    await waitFor(
+      "a full resync",
+      async () => (await metric(port, "mull_operator_reconciles_total")) >= reconcilesBefore + n,
+      { timeoutMs: 600_000, intervalMs: 1000 },
+    );
+    const noopWrites = (await metric(port, "mull_operator_writes_total")) - writesBefore;
+    const rss = peakRssMb(op.pid as number);
+
+    const perDeployment = coldMs / deployments;
+    const basePerDeployment = baselineMs / deployments;
+    const line = (k: string, v: string) => process.stdout.write(`${k.padEnd(44)} ${v}\n`);
+    line("policies x bins x roles", `${n} x ${bins} x 2 = ${deployments} Deployments`);
+    line(
+      "operator cold reconcile",
+      `${(coldMs / 1000).toFixed(1)} s (${perDeployment.toFixed(2)} ms/Deployment)`,
+    );
+    line(
+      "baseline kubectl apply --server-side",
+      `${(baselineMs / 1000).toFixed(1)} s (${basePerDeployment.toFixed(2)} ms/Deployment, same objects)`,
+    );
+    line("ratio operator / baseline", `${(perDeployment / basePerDeployment).toFixed(2)}x`);
+    line("writes during a no-op resync", String(noopWrites));
+    line("operator peak RSS", `${rss.toFixed(0)} MiB`);
+    return noopWrites === 0 ? 0 : 1;
+  } finally {
+    op?.kill("SIGTERM");
+    await kubectl(["delete", "namespace", nsOp, nsBase, "--wait=false"], { check: false });
+  }
+}
