@@ -17,7 +17,10 @@ after(() => stack.close());
 
 test("health answers SERVING for the server and for mull.v1.Router", async () => {
   const Health = grpc.makeClientConstructor(healthService, "Health");
-  const client = new Health(stack.address, grpc.credentials.createInsecure()) as grpc.Client & {
+  const client = new Health(
+    stack.address,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
     check: (req: { service: string }, cb: (e: unknown, r: { status: string }) => void) => void;
   };
   try {

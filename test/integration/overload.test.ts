@@ -57,11 +57,11 @@ test("a burst of mixed requests: every one gets exactly one terminal status", as
       const timeoutMs = kind === 2 ? 1 : 30_000; // some run out of time at once
       return stack.client.solve(request, { timeoutMs }).then(
         () => {
-          settled[i]++;
+          settled[i] = (settled[i] ?? 0) + 1;
           return "OK";
         },
         (e: unknown) => {
-          settled[i]++;
+          settled[i] = (settled[i] ?? 0) + 1;
           return code(e);
         },
       );
