@@ -2,19 +2,26 @@
 // calibrate.ts and README.md) so that weighted best-of-N accuracy against N resembles
 // search-and-learn's Llama-3.2-1B-Instruct on MATH-500.
 export interface ModelConfig {
-  // Per-step chance of a mistake on an on-track path: easy + (hard - easy) * difficulty^curve.
-  stepErrorEasy: number;
-  stepErrorHard: number;
-  stepErrorCurve: number;
+  // A fresh sample's chance of staying on track to the end (pass@1 before recoveries), from
+  // passEasy at difficulty 0 to passHard at difficulty 1, log-linear in difficulty^passCurve.
+  // Spread over the steps as a per-step error, so longer solutions err more often per step
+  // only through being harder.
+  passEasy: number;
+  passHard: number;
+  passCurve: number;
   // Per-step chance that an off-track path lands back on the right value.
   recovery: number;
   // Solutions have between minSteps and maxSteps steps; harder problems take more.
   minSteps: number;
   maxSteps: number;
-  // How many distinct wrong final answers a problem has, and how strongly the first one is
-  // preferred (weights fall geometrically by this ratio), so wrong answers collide in a vote.
+  // How many distinct wrong final answers a problem has. Their weights fall geometrically by a
+  // ratio drawn per problem from [wrongDecayMin, wrongDecayMax]: a low ratio makes one wrong
+  // answer popular (a vote converges on it), a high one spreads them (the correct answer wins
+  // once it has been sampled a few times). This spread is what makes accuracy keep rising
+  // with N instead of saturating at once.
   wrongAnswers: number;
-  wrongAnswerDecay: number;
+  wrongDecayMin: number;
+  wrongDecayMax: number;
   // PRM: logit gap between a correct and a wrong step; noise per scored prefix; a bias per
   // (problem, final answer) that the PRM keeps across samples; how much lower it scores hard
   // problems overall (what makes the probe's mean score a difficulty estimate).
@@ -24,7 +31,7 @@ export interface ModelConfig {
   prmDifficultyTilt: number;
   // Revision: the most a revision can cut the step error (on the easiest problems), how fast
   // that gain fades with difficulty, how much more a revision keeps an earlier correct answer,
-  // and how often a wrong revision repeats the last attempt's wrong answer.
+  // and how often (times difficulty) a revision of a wrong attempt just repeats its answer.
   revisionGain: number;
   revisionCurve: number;
   revisionKeep: number;
@@ -32,22 +39,23 @@ export interface ModelConfig {
 }
 
 export const DEFAULT_MODEL: ModelConfig = {
-  stepErrorEasy: 0.02,
-  stepErrorHard: 0.5,
-  stepErrorCurve: 1.5,
+  passEasy: 0.95,
+  passHard: 0.001,
+  passCurve: 1.6,
   recovery: 0.02,
   minSteps: 3,
   maxSteps: 9,
-  wrongAnswers: 4,
-  wrongAnswerDecay: 0.5,
-  separation: 2.5,
+  wrongAnswers: 40,
+  wrongDecayMin: 0.3,
+  wrongDecayMax: 1,
+  separation: 1.2,
   prmNoise: 1,
   prmAnswerBias: 0.6,
   prmDifficultyTilt: 1.5,
   revisionGain: 0.8,
   revisionCurve: 2,
   revisionKeep: 0.5,
-  revisionAnchor: 0.5,
+  revisionAnchor: 0.8,
 };
 
 export function modelConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {

@@ -42,7 +42,9 @@ export function problemFrom(text: string, config: ModelConfig): Problem {
       wrongAnswers.push(candidate);
     }
   }
-  const wrongWeights = wrongAnswers.map((_, i) => config.wrongAnswerDecay ** i);
+  const decay =
+    config.wrongDecayMin + (config.wrongDecayMax - config.wrongDecayMin) * unit(k, "wrong-decay");
+  const wrongWeights = wrongAnswers.map((_, i) => decay ** i);
   return {
     text: k,
     difficulty,
@@ -58,10 +60,13 @@ export function stepValue(problem: Problem, index: number): number {
   return 10 + (hash32(problem.text, "step", index) % 990);
 }
 
+export function passRate(difficulty: number, config: ModelConfig): number {
+  const logEasy = Math.log(config.passEasy);
+  const logHard = Math.log(config.passHard);
+  return Math.exp(logEasy + (logHard - logEasy) * difficulty ** config.passCurve);
+}
+
+// The per-step error that gives the problem its pass rate over its number of steps.
 export function stepErrorRate(problem: Problem, config: ModelConfig): number {
-  const d = problem.difficulty;
-  return (
-    config.stepErrorEasy +
-    (config.stepErrorHard - config.stepErrorEasy) * d ** config.stepErrorCurve
-  );
+  return 1 - passRate(problem.difficulty, config) ** (1 / problem.steps);
 }

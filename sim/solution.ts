@@ -88,8 +88,9 @@ function revisionErrorFactor(problem: Problem, attempts: readonly string[], c: M
   if (attempts.length === 0) return 1;
   const depth = 1 - 0.5 ** attempts.length;
   let factor = 1 - c.revisionGain * (1 - problem.difficulty) ** c.revisionCurve * depth;
+  // Keeping a correct answer is easy only when the model can tell it is correct.
   const last = boxedAnswer(attempts.at(-1) ?? "");
-  if (last === problem.answer) factor *= c.revisionKeep;
+  if (last === problem.answer) factor *= 1 - (1 - c.revisionKeep) * (1 - problem.difficulty);
   return factor;
 }
 
@@ -103,6 +104,7 @@ export function continueSolution(
   attempts: readonly string[] = [],
 ): string[] {
   if (isFinished(steps)) return [];
+  const repeated = anchoredAnswer(problem, rng, config, attempts);
   const error = Math.min(
     0.95,
     stepErrorRate(problem, config) * revisionErrorFactor(problem, attempts, config),
@@ -111,28 +113,33 @@ export function continueSolution(
   const out: string[] = [];
   const last = Math.max(problem.steps, steps.length + 1);
   for (let index = steps.length + 1; index <= last; index++) {
-    good = good ? rng() >= error : rng() < config.recovery;
+    good = repeated === undefined && (good ? rng() >= error : rng() < config.recovery);
     if (index < last) {
       const value = good
         ? stepValue(problem, index)
         : stepValue(problem, index) + (rng() < 0.5 ? -1 : 1) * (1 + Math.floor(rng() * 40));
       out.push(intermediateStep(rng, index, value));
     } else {
-      out.push(
-        finalStep(rng, index, good ? problem.answer : wrongAnswer(problem, rng, config, attempts)),
-      );
+      const wrong = repeated ?? wrongAnswer(problem, rng);
+      out.push(finalStep(rng, index, good ? problem.answer : wrong));
     }
   }
   return out;
 }
 
-function wrongAnswer(
+// On a hard problem a revision of a wrong attempt often just restates it: the whole sample
+// repeats the last attempt's answer.
+function anchoredAnswer(
   problem: Problem,
   rng: Rng,
   config: ModelConfig,
   attempts: readonly string[],
-): string {
+): string | undefined {
   const last = boxedAnswer(attempts.at(-1) ?? "");
-  if (last !== undefined && last !== problem.answer && rng() < config.revisionAnchor) return last;
+  if (last === undefined || last === problem.answer) return undefined;
+  return rng() < config.revisionAnchor * problem.difficulty ? last : undefined;
+}
+
+function wrongAnswer(problem: Problem, rng: Rng): string {
   return problem.wrongAnswers[pickWeighted(rng, problem.wrongWeights)] ?? "0";
 }
