@@ -31,12 +31,19 @@ export function makeCandidate(
 ): ScoredCandidate {
   const solution = steps.join(delimiter);
   const answer = extractAnswer(solution, answerPattern);
+  // Scores are probabilities; a backend that says otherwise must not break the vote's bounds
+  // (early stopping relies on each solution adding at most 1) or the sort (NaN).
+  const scores = stepScores.map(probability);
   return {
     solution,
     steps,
     answer,
     key: normalizeAnswer(answer),
-    stepScores,
-    score: aggregate(stepScores, aggregation),
+    stepScores: scores,
+    score: aggregate(scores, aggregation),
   };
+}
+
+export function probability(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
 }

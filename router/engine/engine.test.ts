@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Estimator } from "../../proto/gen/mull/v1/fleet_pb.ts";
-import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { normalizeAnswer } from "./answers.ts";
-import { createEngine } from "./engine.ts";
+import { createEngine, validateRequest } from "./engine.ts";
 import { EngineError } from "./errors.ts";
 import { DEFAULT_PROBLEM, fakeBackends } from "./testing/fake-backends.ts";
 import { makeContext, makePolicy, makeRequest } from "./testing/fixtures.ts";
@@ -105,6 +105,48 @@ describe("solve", () => {
       engine.solve(makeRequest(), makeContext(fakeBackends(), { signal: controller.signal })),
       (e) => e instanceof EngineError && e.code === "CANCELLED",
     );
+  });
+});
+
+describe("solve: scoring", () => {
+  it("aggregates step scores by the policy's aggregation", async () => {
+    for (const [aggregation, reduce] of [
+      [Aggregation.min, (s: number[]) => Math.min(...s)],
+      [Aggregation.prod, (s: number[]) => s.reduce((p, x) => p * x, 1)],
+      [Aggregation.last, (s: number[]) => s.at(-1) ?? 0],
+    ] as const) {
+      const context = makeContext(fakeBackends(), { policy: makePolicy({ aggregation }) });
+      const r = await engine.solve(makeRequest({ includeCandidates: true }), context);
+      for (const c of r.candidates) assert.ok(Math.abs(c.score - reduce(c.stepScores)) < 1e-12);
+    }
+  });
+
+  it("clamps scores a verifier reports outside [0, 1]", async () => {
+    const b = fakeBackends();
+    const verifier = {
+      score: async (req: Parameters<typeof b.verifier.score>[0]) => {
+        const r = await b.verifier.score(req);
+        return {
+          ...r,
+          stepScores: r.stepScores.map((s) => s.map((x, j) => (j === 0 ? Number.NaN : x * 5))),
+        };
+      },
+    };
+    const r = await engine.solve(
+      makeRequest({ includeCandidates: true, strategy: Strategy.bestOfN }),
+      makeContext({ proposer: b.proposer, verifier }),
+    );
+    for (const c of r.candidates) assert.ok(c.stepScores.every((x) => x >= 0 && x <= 1));
+  });
+});
+
+describe("validateRequest", () => {
+  it("applies Solve's checks without a backend", () => {
+    assert.throws(
+      () => validateRequest(makeRequest({ prompt: " " }), makePolicy()),
+      invalid(/prompt is empty/),
+    );
+    assert.doesNotThrow(() => validateRequest(makeRequest(), makePolicy()));
   });
 });
 

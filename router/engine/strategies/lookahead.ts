@@ -4,6 +4,7 @@
 // plus its rollouts — so B = ⌊(N − probe samples) / (k + 1)⌋ beams (a multiple of M) and
 // B · (k + 1) generations are counted when the search starts.
 import { aggregate } from "../aggregate.ts";
+import { probability } from "../candidate.ts";
 import { solvePrompt } from "../prompts.ts";
 import type { Session } from "../session.ts";
 import { beamSearch, beamShape } from "./beam-search.ts";
@@ -53,7 +54,7 @@ async function rankByRollout(session: Session, children: Beam[], k: number): Pro
   }
   const scores = await session.score(rollouts.map((r) => r.steps));
   children.forEach((child, i) => {
-    const full = scores[i] ?? [];
+    const full = (scores[i] ?? []).map(probability);
     // A PRM's step score depends only on the steps so far, so the child's own steps keep theirs.
     child.stepScores = full.slice(0, child.steps.length);
     child.score = aggregate(full, session.aggregation);

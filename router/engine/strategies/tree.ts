@@ -3,6 +3,7 @@
 // counted once, by the first expansion (the calls that start the beams); the step expansions
 // that follow cost tokens and backend calls, not new generations.
 import { aggregate } from "../aggregate.ts";
+import { probability } from "../candidate.ts";
 import { solvePrompt } from "../prompts.ts";
 import type { Session } from "../session.ts";
 
@@ -59,7 +60,7 @@ export async function expand(
 export async function scorePrefixes(session: Session, beams: Beam[]): Promise<void> {
   const scores = await session.score(beams.map((b) => b.steps));
   beams.forEach((b, i) => {
-    b.stepScores = scores[i] ?? [];
+    b.stepScores = (scores[i] ?? []).map(probability);
     b.score = aggregate(b.stepScores, session.aggregation);
   });
 }
