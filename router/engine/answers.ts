@@ -76,12 +76,12 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\\sqrt(\w)/g, "\\sqrt{$1}");
   s = rewriteFractions(s);
   // "x=5" states the answer 5; keep the value when the left side is a single variable.
-  const assignment = /^[a-zA-Z]=(.+)$/.exec(s);
+  const assignment = /^[a-zA-Z]=([^=]+)$/.exec(s);
   if (assignment?.[1]) s = assignment[1];
   s = s.replace(/\.$/, "");
   s = s.replace(/^\+/, "");
   if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replaceAll(",", "");
-  s = s.replace(/(^|[^\d.])\.(\d)/g, "$10.$2");
+  s = s.replace(/(^|[^\d.])\.(\d)/g, (_m, before: string, digit: string) => `${before}0.${digit}`);
   s = s.replace(/(\d+)\.(\d+)/g, (_m, int: string, frac: string) => {
     const trimmed = frac.replace(/0+$/, "");
     return trimmed ? `${int}.${trimmed}` : int;
