@@ -17,11 +17,11 @@ const prompt = solvePrompt(t, "Problem 1: How many apples are left?", []);
 
 describe("POST /v1/completions", () => {
   let fleet: Fleet;
-  let a: string;
-  let b: string;
+  let a = "";
+  let b = "";
   before(async () => {
     fleet = await startFleet({ bins: 1, replicas: 2 });
-    [a, b] = fleet.bins[0]?.proposer.endpoints.map((u) => `${u}/v1/completions`) ?? [];
+    [a = "", b = ""] = fleet.bins[0]?.proposer.endpoints.map((u) => `${u}/v1/completions`) ?? [];
   });
   after(() => fleet.stop());
 
@@ -36,7 +36,11 @@ describe("POST /v1/completions", () => {
     assert.equal(choices.length, 1);
     assert.equal(choices[0]?.index, 0);
     assert.equal(choices[0]?.logprobs, null);
-    const usage = json.usage as Record<string, number>;
+    const usage = json.usage as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      total_tokens: number;
+    };
     assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
   });

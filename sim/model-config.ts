@@ -31,7 +31,8 @@ export interface ModelConfig {
   prmDifficultyTilt: number;
   // Revision: the most a revision can cut the step error (on the easiest problems), how fast
   // that gain fades with difficulty, how much more a revision keeps an earlier correct answer,
-  // and how often (times difficulty) a revision of a wrong attempt just repeats its answer.
+  // and how often (times difficulty squared) a revision of a wrong attempt just repeats its
+  // answer.
   revisionGain: number;
   revisionCurve: number;
   revisionKeep: number;

@@ -19,11 +19,11 @@ interface Row {
 
 describe("POST /pooling (PRM, token_classify)", () => {
   let fleet: Fleet;
-  let a: string;
-  let b: string;
+  let a = "";
+  let b = "";
   before(async () => {
     fleet = await startFleet({ bins: 1, replicas: 2 });
-    [a, b] = fleet.bins[0]?.verifier.endpoints.map((u) => `${u}/pooling`) ?? [];
+    [a = "", b = ""] = fleet.bins[0]?.verifier.endpoints.map((u) => `${u}/pooling`) ?? [];
   });
   after(() => fleet.stop());
 

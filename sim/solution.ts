@@ -137,7 +137,7 @@ function anchoredAnswer(
 ): string | undefined {
   const last = boxedAnswer(attempts.at(-1) ?? "");
   if (last === undefined || last === problem.answer) return undefined;
-  return rng() < config.revisionAnchor * problem.difficulty ? last : undefined;
+  return rng() < config.revisionAnchor * problem.difficulty ** 2 ? last : undefined;
 }
 
 function wrongAnswer(problem: Problem, rng: Rng): string {
