@@ -1,0 +1,99 @@
+// Draining: on shutdown (SIGTERM in the CLI) the router stops taking new requests, reports
+// NOT_SERVING, lets the requests in flight finish, then exits.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { create, toJson } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { stringify } from "yaml";
+import { RouterConfigSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { Router } from "../../proto/gen/mull/v1/router_pb.ts";
+import { createClient, type ServiceClient } from "../../router/grpc/adapter.ts";
+import { speedConfig } from "../../sim/batch-scheduler.ts";
+import { startFleet } from "../../sim/fleet.ts";
+import { POLICY, policyFor, startStack } from "./harness.ts";
+
+const prompt = "Problem 7: what is 17 * 3?";
+
+test("shutdown lets in-flight requests finish and refuses new ones", async () => {
+  const stack = await startStack({ bins: 1, speed: speedConfig(5) });
+  try {
+    const inFlight = [1, 2].map(() =>
+      stack.client.solve({ policy: POLICY, prompt, difficultyHint: 1 }, { timeoutMs: 30_000 }),
+    );
+    while (stack.router.admission.inFlight < 2) await sleep(5);
+    const drained = stack.router.shutdown(20_000);
+    const results = await Promise.all(inFlight);
+    for (const r of results) assert.notEqual(r.answer, "");
+    await drained;
+    await assert.rejects(
+      stack.client.solve({ policy: POLICY, prompt }, { timeoutMs: 2_000 }),
+      (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE,
+    );
+  } finally {
+    await stack.close();
+  }
+});
+
+test("mull router exits 0 on SIGTERM after finishing the request in flight", async () => {
+  const fleet = await startFleet({ bins: 1, speed: speedConfig(5), seed: 3 });
+  const dir = await mkdtemp(join(tmpdir(), "mull-router-"));
+  const config = join(dir, "router.yaml");
+  const policy = policyFor(fleet, [{ strategy: 1, generations: 4 }]);
+  await writeFile(
+    config,
+    stringify(toJson(RouterConfigSchema, create(RouterConfigSchema, { policies: [policy] }))),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      "bin/mull.ts",
+      "router",
+      "--config",
+      config,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--metrics-port=-1",
+    ],
+    { cwd: new URL("../..", import.meta.url), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  let client: ServiceClient<typeof Router> | undefined;
+  try {
+    child.stderr.setEncoding("utf8");
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on("data", (chunk: string) => {
+        log += chunk;
+        const match = /gRPC on :(\d+)/.exec(log);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once("exit", (code) => reject(new Error(`router exited early (${code}): ${log}`)));
+    });
+    client = createClient(Router, `127.0.0.1:${port}`);
+    const pending = client.solve(
+      { policy: POLICY, prompt, difficultyHint: 1 },
+      { timeoutMs: 30_000 },
+    );
+    // Wait until the router is really working on it before asking it to stop.
+    while (!fleet.replicas.some((r) => r.server.scheduler.running > 0)) await sleep(5);
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const response = await pending;
+    assert.notEqual(response.answer, "");
+    const [code] = await exited;
+    assert.equal(code, 0, log);
+    assert.match(log, /SIGTERM: draining/);
+  } finally {
+    client?.close();
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await fleet.stop();
+    await rm(dir, { recursive: true });
+  }
+});
