@@ -56,7 +56,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   revisionGain: 0.8,
   revisionCurve: 2,
   revisionKeep: 0.5,
-  revisionAnchor: 0.8,
+  revisionAnchor: 1,
 };
 
 export function modelConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {

@@ -90,7 +90,7 @@ function revisionErrorFactor(problem: Problem, attempts: readonly string[], c: M
   let factor = 1 - c.revisionGain * (1 - problem.difficulty) ** c.revisionCurve * depth;
   // Keeping a correct answer is easy only when the model can tell it is correct.
   const last = boxedAnswer(attempts.at(-1) ?? "");
-  if (last === problem.answer) factor *= 1 - (1 - c.revisionKeep) * (1 - problem.difficulty);
+  if (last === problem.answer) factor *= 1 - (1 - c.revisionKeep) * (1 - problem.difficulty) ** 2;
   return factor;
 }
 
