@@ -1,0 +1,281 @@
+// `mull bench router`: what the router costs. Best-of-4 Solve requests through the router
+// (gRPC → engine → 1 completions call with n=4 + 1 PRM scoring call) against instant simulated
+// backends, compared with a direct client making the same two HTTP calls itself, in the same
+// run. Prints throughput router ÷ direct and the latency the router adds (p50/p99), both at
+// concurrency 1 (pure overhead) and at --concurrency (overhead under load).
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { create, toJson } from "@bufbuild/protobuf";
+import { parse as parseYaml } from "yaml";
+import { Estimator, PolicySnapshotSchema, type Pool } from "../proto/gen/mull/v1/fleet_pb.ts";
+import { Aggregation, Router, Strategy } from "../proto/gen/mull/v1/router_pb.ts";
+import { DEFAULT_TEMPLATES, solvePrompt, verifierInput } from "../router/engine/prompts.ts";
+import { createClient } from "../router/grpc/adapter.ts";
+import { makeDataset } from "../sim/dataset.ts";
+
+const USAGE = `usage: mull bench router [options]   (npm run bench -- router)
+
+Router overhead: Solve (best-of-4, PRM-weighted) through the router vs a direct client making
+the same HTTP calls (one /v1/completions with n=4, one /pooling with 4 inputs) against an
+instant simulated fleet (mull sim --speed 0, its own process). Both are measured in this run.
+
+options:
+  --requests N       requests per loaded phase (default 1500)
+  --concurrency C    requests in flight in the loaded phases (default 16)
+  --serial N         requests per concurrency-1 phase (default 200)
+  --max-phase-ms MS  stop a phase early after this long (default 4000)
+  -h, --help         this text
+`;
+
+const POLICY = "bench";
+const N = 4;
+
+export async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(argv));
+  } catch (error) {
+    process.stderr.write(`mull bench router: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const requests = int(values.requests, 1500);
+  const concurrency = int(values.concurrency, 16);
+  const serial = int(values.serial, 200);
+  const maxPhaseMs = int(values["max-phase-ms"], 4000);
+  if ([requests, concurrency, serial, maxPhaseMs].some((n) => !(n > 0))) {
+    process.stderr.write(`mull bench router: options must be positive integers\n\n${USAGE}`);
+    return 2;
+  }
+
+  const sim = await startSim();
+  let worker: Worker | undefined;
+  try {
+    const policy = create(PolicySnapshotSchema, {
+      name: POLICY,
+      bins: 1,
+      estimator: Estimator.hint,
+      defaultGenerations: N,
+      maxGenerations: N,
+      aggregation: Aggregation.last,
+      stepSeparator: DEFAULT_TEMPLATES.stepSeparator,
+      binTable: [
+        {
+          bin: 1,
+          levels: [{ strategy: Strategy.bestOfN, generations: N }],
+          proposer: sim.proposer,
+          verifier: sim.verifier,
+        },
+      ],
+    });
+    worker = new Worker(new URL("./router-worker.ts", import.meta.url), {
+      workerData: {
+        policyJson: toJson(PolicySnapshotSchema, policy),
+        maxInFlight: concurrency * 2,
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      worker?.once("message", (m: { port: number }) => resolve(m.port));
+      worker?.once("error", reject);
+    });
+    const client = createClient(Router, `127.0.0.1:${port}`);
+    const prompts = makeDataset({ count: 64, seed: 11 }).map((d) => d.problem);
+
+    let calls = 0;
+    const viaRouter = async (i: number) => {
+      const r = await client.solve(
+        { policy: POLICY, prompt: prompts[i % prompts.length] as string, difficultyHint: 1 },
+        { timeoutMs: 30_000 },
+      );
+      calls = r.usage?.backendCalls ?? 0;
+    };
+    const direct = (i: number) => directSolve(sim, prompts[i % prompts.length] as string, i);
+
+    // Warm both paths (connections, JIT) before measuring.
+    await runPhase(direct, 100, 8, maxPhaseMs);
+    await runPhase(viaRouter, 100, 8, maxPhaseMs);
+
+    const serialDirect = await runPhase(direct, serial, 1, maxPhaseMs);
+    const serialRouter = await runPhase(viaRouter, serial, 1, maxPhaseMs);
+    const loadDirect = await runPhase(direct, requests, concurrency, maxPhaseMs);
+    const loadRouter = await runPhase(viaRouter, requests, concurrency, maxPhaseMs);
+    client.close();
+
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    out(`router overhead, best-of-${N} (${calls} backend calls per request), instant sim backends`);
+    out(
+      `  concurrency 1:  router ${fmt(serialRouter.rps)} req/s, direct ${fmt(serialDirect.rps)} req/s` +
+        `  (${serialRouter.count}/${serialDirect.count} requests)`,
+    );
+    out(
+      `    added latency p50 ${ms(serialRouter.p50 - serialDirect.p50)}, p99 ${ms(serialRouter.p99 - serialDirect.p99)}` +
+        `  (router p50 ${ms(serialRouter.p50)} p99 ${ms(serialRouter.p99)}; direct p50 ${ms(serialDirect.p50)} p99 ${ms(serialDirect.p99)})`,
+    );
+    out(
+      `  concurrency ${concurrency}: router ${fmt(loadRouter.rps)} req/s, direct ${fmt(loadDirect.rps)} req/s` +
+        `  (${loadRouter.count}/${loadDirect.count} requests)`,
+    );
+    out(
+      `    added latency p50 ${ms(loadRouter.p50 - loadDirect.p50)}, p99 ${ms(loadRouter.p99 - loadDirect.p99)}`,
+    );
+    out(
+      `  throughput ratio router ÷ direct: ${(loadRouter.rps / loadDirect.rps).toFixed(2)}` +
+        ` (concurrency 1: ${(serialRouter.rps / serialDirect.rps).toFixed(2)})`,
+    );
+    return 0;
+  } finally {
+    if (worker) {
+      const w = worker;
+      await new Promise<void>((resolve) => {
+        w.once("message", () => resolve());
+        w.once("exit", () => resolve());
+        w.postMessage("stop");
+      });
+      await w.terminate();
+    }
+    await sim.stop();
+  }
+}
+
+interface Sim {
+  proposer: Pool;
+  verifier: Pool;
+  stop(): Promise<void>;
+}
+
+// The fleet in its own process, so its JSON work competes with neither side's client.
+async function startSim(): Promise<Sim> {
+  const child = spawn(
+    process.execPath,
+    [
+      new URL("../bin/mull.ts", import.meta.url).pathname,
+      "sim",
+      "--bins",
+      "1",
+      "--speed",
+      "0",
+      "--seed",
+      "1",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let text = "";
+  child.stdout.setEncoding("utf8");
+  const bins = await new Promise<{ proposer: Pool; verifier: Pool }[]>((resolve, reject) => {
+    child.stdout.on("data", (chunk: string) => {
+      text += chunk;
+      try {
+        const doc = parseYaml(text) as { bins?: { proposer: Pool; verifier: Pool }[] };
+        if (doc?.bins?.[0]?.verifier?.endpoints?.length) resolve(doc.bins);
+      } catch {
+        // not complete yet
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`mull sim exited (${code})`)));
+  });
+  const [bin] = bins;
+  if (!bin) throw new Error("mull sim printed no bins");
+  return {
+    proposer: bin.proposer,
+    verifier: bin.verifier,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// What a client would do without the router: sample N, split into steps, score them all in
+// one call, keep the best by last-step score.
+async function directSolve(sim: Sim, problem: string, i: number): Promise<void> {
+  const t = DEFAULT_TEMPLATES;
+  const completions = (await post(`${sim.proposer.endpoints[0]}/v1/completions`, {
+    model: sim.proposer.model,
+    prompt: solvePrompt(t, problem, []),
+    n: N,
+    max_tokens: 2048,
+    temperature: 0.8,
+    seed: i + 1,
+    include_stop_str_in_output: true,
+  })) as { choices: { text: string }[] };
+  const solutions = completions.choices.map((c) =>
+    c.text.split(t.stepDelimiter).filter((s) => s.trim() !== ""),
+  );
+  const scored = (await post(`${sim.verifier.endpoints[0]}/pooling`, {
+    model: sim.verifier.model,
+    task: "token_classify",
+    input: solutions.map((steps) => verifierInput(t, problem, steps)),
+  })) as { data: { data: number[][] }[] };
+  let best = -1;
+  for (const item of scored.data) best = Math.max(best, item.data.at(-1)?.[1] ?? 0);
+  if (best < 0) throw new Error("no scores");
+}
+
+async function post(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+interface Phase {
+  count: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function runPhase(
+  one: (i: number) => Promise<void>,
+  total: number,
+  concurrency: number,
+  maxMs: number,
+): Promise<Phase> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < total && performance.now() - started < maxMs) {
+      const i = next++;
+      const t0 = performance.now();
+      await one(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { count: latencies.length, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+}
+
+const fmt = (x: number) => x.toFixed(0);
+const ms = (x: number) => `${x.toFixed(2)} ms`;
+
+function int(raw: string | undefined, fallback: number): number {
+  return raw === undefined ? fallback : Number(raw);
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      requests: { type: "string" },
+      concurrency: { type: "string" },
+      serial: { type: "string" },
+      "max-phase-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
