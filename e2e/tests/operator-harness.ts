@@ -148,6 +148,8 @@ export async function startOperator(
       child.kill("SIGKILL");
       await exited;
     }
+    // Kept for post-mortems: the operator's JSON log of this test.
+    writeFileSync(join(tmpdir(), `mull-e2e-operator-${identity}.log`), out);
   });
   const lines = () =>
     out

@@ -19,7 +19,7 @@ test("operator: the sample policy becomes Ready pools; spec changes, pruning and
   await installCrd();
   const ns = await namespace(t);
   const pool = await gpuPool(t, { nodes: 2, gpusPerNode: 4 });
-  const op = await startOperator(t, { namespace: ns });
+  const op = await startOperator(t, { namespace: ns, args: ["--resync-period=2"] });
   await applyDoc(ns, policyDoc("math", pool));
   const policy = await waitReady(ns, "math");
   assert.equal(policy.status.gpus.requested, 6);

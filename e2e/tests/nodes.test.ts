@@ -1,0 +1,52 @@
+// The cluster's shared GPU pool, seen through our own kubectl build.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { cluster, GPU_RESOURCE, kubectl, POOL_LABEL, versions } from "../fixture.ts";
+
+test("kubectl get nodes lists the GPU nodes with their nvidia.com/gpu capacity", async () => {
+  const c = await cluster();
+  const gpuPath = GPU_RESOURCE.replaceAll(".", "\\.");
+  const columns = [
+    "NAME:.metadata.name",
+    `CAPACITY:.status.capacity.${gpuPath}`,
+    `ALLOCATABLE:.status.allocatable.${gpuPath}`,
+    "PRODUCT:.metadata.labels.nvidia\\.com/gpu\\.product",
+    'READY:.status.conditions[?(@.type=="Ready")].status',
+  ].join(",");
+  const { stdout } = await kubectl([
+    "get",
+    "nodes",
+    "-l",
+    `${POOL_LABEL}=default`,
+    "-o",
+    `custom-columns=${columns}`,
+    "--no-headers",
+  ]);
+  const rows = stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/));
+  assert.equal(rows.length, c.gpu.nodes, `expected ${c.gpu.nodes} GPU nodes:\n${stdout}`);
+  for (const [name, capacity, allocatable, product, ready] of rows) {
+    assert.match(name ?? "", /^gpu-node-\d+$/);
+    assert.equal(capacity, String(c.gpu.gpusPerNode), `${name} capacity`);
+    assert.equal(allocatable, String(c.gpu.gpusPerNode), `${name} allocatable`);
+    assert.equal(product, c.gpu.product);
+    assert.equal(ready, "True", `${name} Ready`);
+  }
+
+  // The plain table a human reads shows the same nodes, Ready.
+  const table = await kubectl(["get", "nodes", "-l", `${POOL_LABEL}=default`]);
+  for (const [name] of rows) assert.match(table.stdout, new RegExp(`${name}\\s+Ready`));
+});
+
+test("kubectl and the apiserver are the pinned Kubernetes release", async () => {
+  const { stdout } = await kubectl(["version", "-o", "json"]);
+  const v = JSON.parse(stdout) as {
+    clientVersion: { gitVersion: string };
+    serverVersion: { gitVersion: string };
+  };
+  // Set by build.sh's ldflags; without them both would say v0.0.0.
+  assert.equal(v.clientVersion.gitVersion, versions.kubernetes);
+  assert.equal(v.serverVersion.gitVersion, versions.kubernetes);
+});
