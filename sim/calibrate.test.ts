@@ -22,18 +22,23 @@ describe("calibrate", () => {
   it("separates probe-score bins from hard to easy", () => {
     const passes = report.bins.map((b) => b.passAt1);
     assert.equal(report.bins.length, 5);
-    assert.ok((passes[4] ?? 0) > 0.5 && (passes[0] ?? 1) < 0.15, passes.join(", "));
-    assert.ok((passes[4] ?? 0) > (passes[2] ?? 1) && (passes[2] ?? 0) > (passes[0] ?? 1));
+    // Bin 1 is the easiest, bin 5 the hardest, as in fleet.proto.
+    assert.deepEqual(
+      report.bins.map((b) => b.bin),
+      [1, 2, 3, 4, 5],
+    );
+    assert.ok((passes[0] ?? 0) > 0.5 && (passes[4] ?? 1) < 0.15, passes.join(", "));
+    assert.ok((passes[0] ?? 0) > (passes[2] ?? 1) && (passes[2] ?? 0) > (passes[4] ?? 1));
     const difficulty = report.bins.map((b) => b.meanDifficulty);
-    assert.ok((difficulty[0] ?? 0) > (difficulty[4] ?? 1));
+    assert.ok((difficulty[4] ?? 0) > (difficulty[0] ?? 1));
     for (let i = 1; i < report.thresholds.length; i++) {
       assert.ok((report.thresholds[i] ?? 0) > (report.thresholds[i - 1] ?? 1));
     }
   });
 
   it("has sequential revisions winning on the easiest bin and parallel sampling on the hardest", () => {
-    const easy = report.revision.find((r) => r.bin === 4);
-    const hard = report.revision.find((r) => r.bin === 0);
+    const easy = report.revision.find((r) => r.bin === 1);
+    const hard = report.revision.find((r) => r.bin === 5);
     assert.ok(easy && hard);
     assert.ok(easy.sequential > easy.parallel, JSON.stringify(easy));
     assert.ok(hard.parallel > hard.sequential, JSON.stringify(hard));

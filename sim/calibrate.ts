@@ -62,7 +62,8 @@ export interface RevisionRow {
 export interface CalibrationReport {
   problems: number;
   curve: CurvePoint[];
-  // Probe-score thresholds between bins (bins - 1 values, increasing): bin 0 is the hardest.
+  // Probe-score thresholds between bins (bins - 1 values, increasing), as in fleet.proto:
+  // bin = bins - |{t in thresholds : t <= score}|, so bin 1 is the easiest.
   thresholds: number[];
   bins: BinRow[];
   revision: RevisionRow[];
@@ -157,29 +158,35 @@ export function calibrate(options: CalibrationOptions = {}): CalibrationReport {
     published: PUBLISHED_WEIGHTED_BON[n],
   }));
 
-  // Quintiles (for 5 bins) of the probe score; bin 0 holds the lowest scores, the hardest.
+  // Quintiles (for 5 bins) of the probe score, numbered as in fleet.proto: bin 1 holds the
+  // highest scores (the easiest), bin `bins` the lowest.
   const sorted = perProblem.map((x) => x.probeScore).sort((a, b) => a - b);
   const thresholds = Array.from({ length: binCount - 1 }, (_, i) => {
     return sorted[Math.floor(((i + 1) * sorted.length) / binCount)] ?? 1;
   });
-  const binOf = (score: number) => thresholds.filter((t) => score >= t).length;
-  const members = Array.from({ length: binCount }, (_, b) =>
-    perProblem.filter((x) => binOf(x.probeScore) === b),
-  );
+  const binOf = (score: number) => binCount - thresholds.filter((t) => t <= score).length;
+  const binNumbers = Array.from({ length: binCount }, (_, i) => i + 1);
+  const members = binNumbers.map((b) => perProblem.filter((x) => binOf(x.probeScore) === b));
 
-  const bins = members.map((group, bin) => ({
-    bin,
-    from: bin === 0 ? 0 : (thresholds[bin - 1] ?? 0),
-    to: bin === binCount - 1 ? 1 : (thresholds[bin] ?? 1),
-    problems: group.length,
-    meanDifficulty: mean(group.map((x) => x.problem.difficulty)),
-    passAt1: mean(group.map((x) => mean(x.samples.map((s) => (s.correct ? 1 : 0))))),
-  }));
+  const bins = members.map((group, i) => {
+    const bin = i + 1;
+    // Bin b covers scores in [thresholds[bins - b - 1], thresholds[bins - b]).
+    const k = binCount - bin;
+    return {
+      bin,
+      from: k === 0 ? 0 : (thresholds[k - 1] ?? 0),
+      to: k === binCount - 1 ? 1 : (thresholds[k] ?? 1),
+      problems: group.length,
+      meanDifficulty: mean(group.map((x) => x.problem.difficulty)),
+      passAt1: mean(group.map((x) => mean(x.samples.map((s) => (s.correct ? 1 : 0))))),
+    };
+  });
 
   const revision: RevisionRow[] = [];
   for (const budget of revisionBudgets) {
     const repeats = Math.max(1, Math.floor(64 / budget));
-    members.forEach((group, bin) => {
+    members.forEach((group, i) => {
+      const bin = i + 1;
       const parallel = mean(
         group.map((x) => groupAccuracy(x.samples, budget, normalizeAnswer(x.problem.answer))),
       );

@@ -8,7 +8,10 @@ describe("startFleet", () => {
   it("starts R proposers and R verifiers per bin on distinct ports", async () => {
     const fleet = await startFleet({ bins: 3, replicas: 2 });
     try {
-      assert.equal(fleet.bins.length, 3);
+      assert.deepEqual(
+        fleet.bins.map((b) => b.bin),
+        [1, 2, 3],
+      );
       assert.equal(fleet.replicas.length, 12);
       assert.equal(new Set(fleet.replicas.map((r) => r.url)).size, 12);
       for (const bin of fleet.bins) {

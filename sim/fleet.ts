@@ -77,7 +77,8 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const replicas: Replica[] = [];
   let nextPort = options.basePort ?? 0;
   try {
-    for (let bin = 0; bin < bins; bin++) {
+    // Bins are numbered as in fleet.proto: 1 (easiest) to `bins` (hardest).
+    for (let bin = 1; bin <= bins; bin++) {
       for (const role of ["proposer", "verifier"] as const) {
         for (let index = 0; index < perRole; index++) {
           const server = await startServer({
@@ -110,10 +111,10 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     return found;
   };
   return {
-    bins: Array.from({ length: bins }, (_, bin) => ({
-      bin,
-      proposer: pool(bin, "proposer"),
-      verifier: pool(bin, "verifier"),
+    bins: Array.from({ length: bins }, (_, i) => ({
+      bin: i + 1,
+      proposer: pool(i + 1, "proposer"),
+      verifier: pool(i + 1, "verifier"),
     })),
     replicas,
     replica: find,
