@@ -163,6 +163,10 @@ export class Reconciler {
     if (this.written.get(uid) === next) return;
     await this.d.writer.patchStatus(policy, status);
     this.written.set(uid, next);
+    this.d.log.info("status written", {
+      policy: `${policy.metadata.namespace}/${policy.metadata.name}`,
+      conditions: Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c.reason])),
+    });
   }
 
   private async budgetEvents(policy: TestTimePolicy, status: TestTimePolicyStatus): Promise<void> {

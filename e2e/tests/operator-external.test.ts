@@ -36,7 +36,14 @@ test("operator: external mode leaves spec.replicas to an outside writer", async 
     }),
   );
   const after = await waitFor("the operator to re-apply ext-b1-proposer", async () => {
-    const d = await getJson(["-n", ns, "get", "deploy", "ext-b1-proposer"]);
+    const d = await getJson([
+      "-n",
+      ns,
+      "get",
+      "deploy",
+      "ext-b1-proposer",
+      "--show-managed-fields",
+    ]);
     return d.metadata.annotations["mull.dev/spec-hash"] !==
       before.metadata.annotations["mull.dev/spec-hash"]
       ? d
