@@ -199,7 +199,10 @@ export function desiredService(p: PoolParams): V1Service {
       ownerReferences: [ownerReference(policy)],
     },
     spec: {
-      type: "ClusterIP",
+      // Headless: DNS returns every ready replica, and the router does its own endpoint picking
+      // (least outstanding, per-request affinity); it also spends no ClusterIP per pool, which
+      // matters at 2,000 pools.
+      clusterIP: "None",
       selector: selectorLabels(policy.metadata.name, bin, role),
       ports: [{ name: "http", port: servingPort, targetPort: "http", protocol: "TCP" }],
     },
