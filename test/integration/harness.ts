@@ -49,7 +49,7 @@ export const POLICY = "math";
 
 export type Level = MessageInitShape<typeof StrategyConfigSchema>;
 
-// One policy over the whole fleet: sim bin i serves policy bin i+1. Every bin gets the same
+// One policy over the whole fleet (sim bins are numbered 1..B like the policy). Every bin gets the same
 // strategy table (small budgets, so tests stay quick).
 export function policyFor(fleet: Fleet, levels: Level[]): PolicySnapshot {
   const bins = fleet.bins.length;
@@ -65,7 +65,7 @@ export function policyFor(fleet: Fleet, levels: Level[]): PolicySnapshot {
     aggregation: Aggregation.last,
     stepSeparator: "<extra_0>",
     binTable: fleet.bins.map((b) => ({
-      bin: b.bin + 1,
+      bin: b.bin,
       levels,
       proposer: b.proposer,
       verifier: b.verifier,

@@ -26,7 +26,8 @@ test("shutdown lets in-flight requests finish and refuses new ones", async () =>
     const inFlight = [1, 2].map(() =>
       stack.client.solve({ policy: POLICY, prompt, difficultyHint: 1 }, { timeoutMs: 30_000 }),
     );
-    while (stack.router.admission.inFlight < 2) await sleep(5);
+    for (let i = 0; i < 1_000 && stack.router.admission.inFlight < 2; i++) await sleep(5);
+    assert.equal(stack.router.admission.inFlight, 2, "both requests are being solved");
     const drained = stack.router.shutdown(20_000);
     const results = await Promise.all(inFlight);
     for (const r of results) assert.notEqual(r.answer, "");
@@ -82,7 +83,9 @@ test("mull router exits 0 on SIGTERM after finishing the request in flight", asy
       { timeoutMs: 30_000 },
     );
     // Wait until the router is really working on it before asking it to stop.
-    while (!fleet.replicas.some((r) => r.server.scheduler.running > 0)) await sleep(5);
+    const busy = () => fleet.replicas.some((r) => r.server.scheduler.running > 0);
+    for (let i = 0; i < 1_000 && !busy(); i++) await sleep(5);
+    assert.ok(busy(), "the router is working on the request");
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     const response = await pending;
