@@ -111,6 +111,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         draining = true;
         await grpc.shutdown(graceMs);
         unsubscribe();
+        backends.close();
         await metricsServer?.close();
         await options.policies.close();
       })();

@@ -63,3 +63,14 @@ test("returns undefined once every replica was tried", () => {
   const p = pool(2, clock);
   assert.equal(p.pick(undefined, new Set(p.replicas)), undefined);
 });
+
+test("setEndpoints keeps the state of replicas that stay", () => {
+  const clock = { t: 0 };
+  const p = pool(2, clock);
+  const [a] = p.replicas as [Replica, Replica];
+  a.failed(0);
+  p.setEndpoints(["http://r0", "http://r9"]);
+  assert.equal(p.replicas[0], a);
+  assert.equal(a.healthy, false);
+  assert.equal(p.replicas[1]?.endpoint, "http://r9");
+});

@@ -9,7 +9,8 @@ export type Role = "proposer" | "verifier";
 export class EndpointPool {
   readonly role: Role;
   readonly model: string;
-  readonly replicas: readonly Replica[];
+  private current: Replica[];
+  private readonly ejection: EjectionOptions;
   private readonly now: () => number;
   // Rotates the scan start so equally loaded replicas share the load instead of the first one
   // taking everything.
@@ -23,9 +24,20 @@ export class EndpointPool {
   ) {
     this.role = role;
     this.model = model;
-    const ejection = options.ejection ?? DEFAULT_EJECTION;
-    this.replicas = endpoints.map((e) => new Replica(e, ejection));
+    this.ejection = options.ejection ?? DEFAULT_EJECTION;
+    this.current = endpoints.map((e) => new Replica(e, this.ejection));
     this.now = options.now ?? Date.now;
+  }
+
+  get replicas(): readonly Replica[] {
+    return this.current;
+  }
+
+  // Replace the replica set (a DNS refresh found pods come and go); replicas that stay keep
+  // their load and health.
+  setEndpoints(endpoints: readonly string[]): void {
+    const byEndpoint = new Map(this.current.map((r) => [r.endpoint, r]));
+    this.current = endpoints.map((e) => byEndpoint.get(e) ?? new Replica(e, this.ejection));
   }
 
   get outstanding(): number {

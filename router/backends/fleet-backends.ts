@@ -6,6 +6,7 @@ import type { PolicySnapshot, Pool } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import type { BinBackends } from "../engine/api.ts";
 import { invalidArgument } from "../engine/errors.ts";
 import type { PromptTemplates } from "../engine/prompts.ts";
+import { expandEndpoints, type Resolve, resolveAll } from "./dns-expansion.ts";
 import { EndpointPool, type Role } from "./endpoint-pool.ts";
 import type { Affinity, CallOptions } from "./pool-caller.ts";
 import { PrmVerifier } from "./prm-verifier.ts";
@@ -16,14 +17,40 @@ export interface FleetBackendsOptions {
   call: CallOptions;
   ejection?: EjectionOptions;
   maxVerifierBatch?: number;
+  // How often pool hostnames (headless Services) are re-resolved into pod addresses; 0 = never.
+  dnsRefreshMs?: number;
+  resolve?: Resolve;
 }
 
 export class FleetBackends {
   private readonly pools = new Map<string, EndpointPool>();
+  // The endpoints as configured (before DNS expansion), per pool.
+  private readonly configured = new Map<EndpointPool, string[]>();
   private readonly options: FleetBackendsOptions;
+  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(options: FleetBackendsOptions) {
     this.options = options;
+    const every = options.dnsRefreshMs ?? 5_000;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.refresh(), every);
+      this.timer.unref();
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  // Re-resolve every pool's hostnames into replica addresses.
+  async refresh(): Promise<void> {
+    await Promise.all(
+      [...this.configured].map(([pool, endpoints]) => this.expand(pool, endpoints)),
+    );
+  }
+
+  private async expand(pool: EndpointPool, endpoints: string[]): Promise<void> {
+    pool.setEndpoints(await expandEndpoints(endpoints, this.options.resolve ?? resolveAll));
   }
 
   pool(role: Role, spec: Pool | undefined): EndpointPool {
@@ -36,6 +63,8 @@ export class FleetBackends {
         ...(this.options.ejection ? { ejection: this.options.ejection } : {}),
       });
       this.pools.set(key, pool);
+      this.configured.set(pool, endpoints);
+      if ((this.options.dnsRefreshMs ?? 5_000) > 0) void this.expand(pool, endpoints);
     }
     return pool;
   }
@@ -49,7 +78,11 @@ export class FleetBackends {
         live.add(this.pool("verifier", bin.verifier));
       }
     }
-    for (const [key, pool] of this.pools) if (!live.has(pool)) this.pools.delete(key);
+    for (const [key, pool] of this.pools) {
+      if (live.has(pool)) continue;
+      this.pools.delete(key);
+      this.configured.delete(pool);
+    }
   }
 
   // The engine's backendsFor(bin) for one request. Bin 0 is the difficulty probe, before a bin
