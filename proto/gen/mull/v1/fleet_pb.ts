@@ -42,9 +42,7 @@ export type Pool = Message<"mull.v1.Pool"> & {
  * Describes the message mull.v1.Pool.
  * Use `create(PoolSchema)` to create a new message.
  */
-export const PoolSchema: GenMessage<Pool> =
-  /*@__PURE__*/
-  messageDesc(file_mull_v1_fleet, 0);
+export const PoolSchema: GenMessage<Pool> = /*@__PURE__*/ messageDesc(file_mull_v1_fleet, 0);
 
 /**
  * @generated from message mull.v1.BinSnapshot
@@ -281,6 +279,4 @@ export type Estimator = (typeof Estimator)[keyof typeof Estimator] | UnknownEnum
 /**
  * Describes the enum mull.v1.Estimator.
  */
-export const EstimatorSchema: GenEnum<Estimator> =
-  /*@__PURE__*/
-  enumDesc(file_mull_v1_fleet, 0);
+export const EstimatorSchema: GenEnum<Estimator> = /*@__PURE__*/ enumDesc(file_mull_v1_fleet, 0);

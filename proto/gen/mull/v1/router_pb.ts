@@ -41,9 +41,7 @@ export type Budget = Message<"mull.v1.Budget"> & {
  * Describes the message mull.v1.Budget.
  * Use `create(BudgetSchema)` to create a new message.
  */
-export const BudgetSchema: GenMessage<Budget> =
-  /*@__PURE__*/
-  messageDesc(file_mull_v1_router, 0);
+export const BudgetSchema: GenMessage<Budget> = /*@__PURE__*/ messageDesc(file_mull_v1_router, 0);
 
 /**
  * @generated from message mull.v1.SolveRequest
@@ -188,9 +186,7 @@ export type Usage = Message<"mull.v1.Usage"> & {
  * Describes the message mull.v1.Usage.
  * Use `create(UsageSchema)` to create a new message.
  */
-export const UsageSchema: GenMessage<Usage> =
-  /*@__PURE__*/
-  messageDesc(file_mull_v1_router, 3);
+export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/ messageDesc(file_mull_v1_router, 3);
 
 /**
  * @generated from message mull.v1.Candidate
@@ -562,9 +558,7 @@ export type Strategy = (typeof Strategy)[keyof typeof Strategy] | UnknownEnum;
 /**
  * Describes the enum mull.v1.Strategy.
  */
-export const StrategySchema: GenEnum<Strategy> =
-  /*@__PURE__*/
-  enumDesc(file_mull_v1_router, 0);
+export const StrategySchema: GenEnum<Strategy> = /*@__PURE__*/ enumDesc(file_mull_v1_router, 0);
 
 /**
  * How per-step PRM scores become one solution score (Snell et al. found `last` best).
