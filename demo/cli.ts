@@ -1,0 +1,176 @@
+// `mull demo`: the project's main job on its embedded default. A simulated vLLM fleet, the
+// router serving the calibrated compute-optimal policy, a few hundred problems of mixed
+// difficulty through gRPC, then the same problems with plain best-of-N: how many generations
+// each needs for the same accuracy.
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { speedConfig } from "../sim/batch-scheduler.ts";
+import { makeDataset } from "../sim/dataset.ts";
+import { startFleet } from "../sim/fleet.ts";
+import { CALIBRATION_DEFAULTS, calibrate } from "./calibrate.ts";
+import {
+  BASELINE,
+  bestOfNPolicy,
+  loadTable,
+  OPTIMAL,
+  onFleet,
+  POLICY_FILE,
+  tableYaml,
+} from "./policies.ts";
+import { calibrationReport, type DemoResult, demoReport, formatDemo } from "./present.ts";
+import { progressBar } from "./progress.ts";
+import { byBin, type CurvePoint, summarize } from "./report.ts";
+import { serve } from "./serve.ts";
+import { runWorkload } from "./workload.ts";
+
+const USAGE = `usage: mull demo [options]        (npm run demo -- [options])
+
+Starts a simulated vLLM fleet (one proposer and one PRM verifier pool per difficulty bin) and the
+router with the calibrated compute-optimal policy (demo/policy.yaml), solves problems of mixed
+difficulty through gRPC, then solves them again with plain best-of-N at a ladder of budgets, and
+prints how many generations each approach needs for the same accuracy.
+
+options:
+  --problems N        problems to solve (default 300)
+  --seed N            dataset and fleet seed (default 1)
+  --replicas R        replicas per role per bin (default 2)
+  --speed S           simulated throughput, 1 = a 1B model on one GPU; 0 = instant (default 4)
+  --concurrency C     requests in flight (default 32)
+  --json              also print the result as one JSON object on the last line
+  --calibrate         recompute the table on held-out problems and rewrite demo/policy.yaml
+  -h, --help          this text
+`;
+
+const LADDER = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+export async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(argv));
+  } catch (error) {
+    process.stderr.write(`mull demo: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const numbers = {
+    problems: Number(values.problems ?? 300),
+    seed: Number(values.seed ?? 1),
+    replicas: Number(values.replicas ?? 2),
+    speed: Number(values.speed ?? 4),
+    concurrency: Number(values.concurrency ?? 32),
+  };
+  for (const [name, n] of Object.entries(numbers)) {
+    if (!Number.isFinite(n) || n < 0 || (name !== "speed" && !Number.isInteger(n))) {
+      process.stderr.write(`mull demo: --${name} must be a non-negative number, got ${n}\n`);
+      return 2;
+    }
+  }
+  return values.calibrate ? runCalibration(numbers) : runDemo(numbers, values.json === true);
+}
+
+async function runDemo(o: Record<string, number>, json: boolean): Promise<number> {
+  const table = loadTable();
+  const fleet = await startFleet({
+    bins: table.bins,
+    replicas: o.replicas,
+    speed: speedConfig(o.speed ?? 0),
+    seed: o.seed,
+  });
+  try {
+    const problems = makeDataset({ count: o.problems ?? 0, seed: o.seed });
+    process.stderr.write(
+      `Mull demo: ${problems.length} problems on a simulated fleet of ${table.bins} bins × ` +
+        `${o.replicas} replicas per role\n`,
+    );
+    const optimal = await serve([onFleet(table, fleet)]);
+    const optimalOutcomes = await runWorkload({
+      client: optimal.client,
+      policy: OPTIMAL,
+      problems,
+      run: "optimal",
+      concurrency: o.concurrency ?? 1,
+      progress: progressBar("compute-optimal", problems.length),
+    }).finally(() => optimal.close());
+    const optimalSummary = summarize(optimalOutcomes);
+
+    // Plain best-of-N never probes and never stops early: what a router without Mull does.
+    const sameBudget = Math.max(1, Math.round(optimalSummary.generationsPerProblem));
+    const ladder = [...new Set([...LADDER, sameBudget])].sort((a, b) => a - b);
+    const baseline = await serve([bestOfNPolicy(fleet, ladder)], {
+      earlyStopping: { rule: "off", rounds: 1 },
+    });
+    const curve: CurvePoint[] = [];
+    try {
+      for (const n of ladder) {
+        const outcomes = await runWorkload({
+          client: baseline.client,
+          policy: BASELINE,
+          problems,
+          run: `best-of-${n}`,
+          maxGenerations: n,
+          difficultyHint: 1,
+          concurrency: o.concurrency ?? 1,
+          progress: progressBar(`best-of-${n}`, problems.length),
+        });
+        curve.push({ generations: n, accuracy: summarize(outcomes).accuracy });
+      }
+    } finally {
+      await baseline.close();
+    }
+    const result: DemoResult = demoReport(
+      optimalSummary,
+      byBin(optimalOutcomes),
+      curve,
+      sameBudget,
+    );
+    process.stdout.write(formatDemo(result));
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } finally {
+    await fleet.stop();
+  }
+}
+
+async function runCalibration(o: Record<string, number>): Promise<number> {
+  const options = { ...CALIBRATION_DEFAULTS, concurrency: o.concurrency ?? 16 };
+  const fleet = await startFleet({
+    bins: options.bins,
+    replicas: 1,
+    speed: speedConfig(0),
+    seed: 7,
+  });
+  try {
+    const { policy, results } = await calibrate(fleet, options);
+    const report = calibrationReport(options, policy, results);
+    const header = `${report
+      .split("\n")
+      .map((line) => (line ? `# ${line}` : "#"))
+      .join("\n")}\n`;
+    writeFileSync(POLICY_FILE, tableYaml(policy, header));
+    process.stdout.write(`${report}\nwrote ${fileURLToPath(POLICY_FILE)}\n`);
+    return 0;
+  } finally {
+    await fleet.stop();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      problems: { type: "string" },
+      seed: { type: "string" },
+      replicas: { type: "string" },
+      speed: { type: "string" },
+      concurrency: { type: "string" },
+      json: { type: "boolean" },
+      calibrate: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}

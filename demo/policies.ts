@@ -1,0 +1,110 @@
+// The policies the demo serves. The compute-optimal one comes from demo/policy.yaml (written by
+// `mull demo --calibrate`) with the simulated fleet's endpoints filled in; the baseline is plain
+// best-of-N with no probe, spread over every replica so it gets the same hardware.
+import { readFileSync } from "node:fs";
+import {
+  clone,
+  create,
+  fromJson,
+  type JsonValue,
+  type MessageInitShape,
+  toJson,
+} from "@bufbuild/protobuf";
+import { parse as parseYaml, stringify } from "yaml";
+import {
+  BinSnapshotSchema,
+  Estimator,
+  type PolicySnapshot,
+  PolicySnapshotSchema,
+} from "../proto/gen/mull/v1/fleet_pb.ts";
+import {
+  Aggregation,
+  Strategy,
+  type StrategyConfigSchema,
+} from "../proto/gen/mull/v1/router_pb.ts";
+import { ConfigError, validatePolicy } from "../router/policy/router-config.ts";
+import type { Fleet } from "../sim/fleet.ts";
+
+export const POLICY_FILE = new URL("./policy.yaml", import.meta.url);
+export const OPTIMAL = "compute-optimal";
+export const BASELINE = "best-of-n";
+
+// The calibrated table without endpoints: those belong to whichever fleet serves it.
+export function loadTable(file: URL = POLICY_FILE): PolicySnapshot {
+  return fromJson(PolicySnapshotSchema, parseYaml(readFileSync(file, "utf8")) as JsonValue);
+}
+
+export function tableYaml(policy: PolicySnapshot, header: string): string {
+  const bare = clone(PolicySnapshotSchema, policy);
+  bare.binTable = policy.binTable.map((b) =>
+    create(BinSnapshotSchema, { bin: b.bin, levels: b.levels }),
+  );
+  return `${header}${stringify(toJson(PolicySnapshotSchema, bare))}`;
+}
+
+// Policy bin b runs on the fleet's bin b-1 pools: each bin has its own proposer and verifier.
+export function onFleet(table: PolicySnapshot, fleet: Fleet): PolicySnapshot {
+  if (fleet.bins.length < table.bins) {
+    throw new Error(
+      `policy ${table.name} has ${table.bins} bins; the fleet has ${fleet.bins.length}`,
+    );
+  }
+  const policy = clone(PolicySnapshotSchema, table);
+  policy.binTable = table.binTable.map((b) => {
+    const pools = fleet.bins[b.bin - 1];
+    return create(BinSnapshotSchema, {
+      bin: b.bin,
+      levels: b.levels,
+      ...(b.maxLevel !== undefined ? { maxLevel: b.maxLevel } : {}),
+      ...(pools ? { proposer: pools.proposer, verifier: pools.verifier } : {}),
+    });
+  });
+  const problems = validatePolicy(policy);
+  if (problems.length > 0) throw new ConfigError(`policy ${policy.name}`, problems);
+  return policy;
+}
+
+// Plain best-of-N at each budget in `ladder`: one bin (the client's hint skips the probe), the
+// budget picks the level, and every replica of the fleet serves it.
+export function bestOfNPolicy(fleet: Fleet, ladder: readonly number[]): PolicySnapshot {
+  const all = (role: "proposer" | "verifier") => ({
+    model: fleet.bins[0]?.[role].model ?? "",
+    endpoints: fleet.bins.flatMap((b) => b[role].endpoints),
+  });
+  return create(PolicySnapshotSchema, {
+    name: BASELINE,
+    namespace: "demo",
+    bins: 1,
+    estimator: Estimator.hint,
+    defaultGenerations: Math.min(...ladder),
+    maxGenerations: Math.max(...ladder),
+    aggregation: Aggregation.last,
+    stepSeparator: "<extra_0>",
+    binTable: [
+      {
+        bin: 1,
+        levels: [...ladder]
+          .sort((a, b) => a - b)
+          .map((generations) => ({ strategy: Strategy.bestOfN, generations })),
+        proposer: all("proposer"),
+        verifier: all("verifier"),
+      },
+    ],
+  });
+}
+
+// One candidate config in every bin: calibration runs each candidate over the same problems and
+// keeps, per bin and budget, the one that answered best.
+export function candidatePolicy(
+  name: string,
+  base: PolicySnapshot,
+  level: MessageInitShape<typeof StrategyConfigSchema>,
+  fleet: Fleet,
+): PolicySnapshot {
+  const table = clone(PolicySnapshotSchema, base);
+  table.name = name;
+  table.binTable = Array.from({ length: base.bins }, (_, i) =>
+    create(BinSnapshotSchema, { bin: i + 1, levels: [level] }),
+  );
+  return onFleet(table, fleet);
+}
