@@ -133,8 +133,9 @@ const verifier = obj(
       { default: "last" },
     ),
     stepSeparator: str(
-      "The text that ends a reasoning step; the proposer stops on it and the PRM scores at it.",
-      { default: "\n\n", minLength: 1, maxLength: 64 },
+      "The PRM's step token: the router puts it after every reasoning step of the verifier's " +
+        "input, and the PRM returns one [neg, pos] row per occurrence (Qwen2.5-Math-PRM: <extra_0>).",
+      { default: "<extra_0>", minLength: 1, maxLength: 64 },
     ),
   },
   { required: ["model"], tsName: "Verifier" },

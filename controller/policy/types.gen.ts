@@ -76,7 +76,7 @@ export interface Verifier {
   capacityTokensPerSecond?: number;
   /** How per-step PRM scores become one solution score; Snell et al. found `last` best. */
   aggregation: "last" | "min" | "prod";
-  /** The text that ends a reasoning step; the proposer stops on it and the PRM scores at it. */
+  /** The PRM's step token: the router puts it after every reasoning step of the verifier's input, and the PRM returns one [neg, pos] row per occurrence (Qwen2.5-Math-PRM: <extra_0>). */
   stepSeparator: string;
 }
 

@@ -144,6 +144,9 @@ export type PolicySnapshot = Message<"mull.v1.PolicySnapshot"> & {
   aggregation: Aggregation;
 
   /**
+   * The PRM's step token, put after every step of the verifier's input (Qwen2.5-Math-PRM:
+   * <extra_0>). The proposer's own step delimiter is the router's template (a blank line).
+   *
    * @generated from field: string step_separator = 11;
    */
   stepSeparator: string;
