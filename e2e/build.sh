@@ -16,9 +16,10 @@ log() { printf '[e2e:build] %s\n' "$*" >&2; }
 # bin_path NAME VERSION: the layout e2e/bins.ts resolves too.
 bin_path() { printf '%s/%s-%s/%s' "$bindir" "$1" "$2" "$1"; }
 
+# Files only ever appear complete (they are moved into place), so existing and non-empty suffices.
 have_all() {
   local b
-  for b in "$@"; do [[ -x "$b" ]] || return 1; done
+  for b in "$@"; do [[ -s "$b" ]] || return 1; done
 }
 
 kube_dir="$bindir/kubernetes-$KUBERNETES_VERSION"
@@ -144,7 +145,7 @@ build_kubernetes() {
 }
 
 build_kwok() {
-  [[ -x "$kwok_bin" ]] || install_into "$kwok_bin" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  have_all "$kwok_bin" || install_into "$kwok_bin" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # Give kwok explicit stages, taken from its own module so they match the binary: nodes initialise
   # and heartbeat through Leases, scheduled pods turn Running and Ready, deleted pods go away.
   local dir
