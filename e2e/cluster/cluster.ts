@@ -64,6 +64,8 @@ export function clusterUp(opts: UpOptions = {}): Promise<UpResult> {
 }
 
 async function start(dir: string, startedBy: Owner): Promise<ClusterState> {
+  // Parsed first: a bad MULL_E2E_GPU_* value should fail before anything is started.
+  const gpu = gpuConfigFromEnv();
   const logs = logDir(dir);
   const data = join(dir, "cluster");
   rmSync(data, { recursive: true, force: true });
@@ -88,8 +90,9 @@ async function start(dir: string, startedBy: Owner): Promise<ClusterState> {
     server,
     ports: { ...ports },
     processes: [],
-    dataDirs: [data],
-    gpu: gpuConfigFromEnv(),
+    // The fixture points helm's cache/config/data homes here.
+    dataDirs: [data, join(dir, "helm")],
+    gpu,
     startedAt: new Date().toISOString(),
     ready: false,
   };
@@ -143,7 +146,10 @@ async function start(dir: string, startedBy: Owner): Promise<ClusterState> {
       timeoutMs: START_TIMEOUT_MS,
     });
   } catch (err) {
+    // Leave only the logs, which say why.
     await stopAll(state).catch(() => {});
+    rmSync(data, { recursive: true, force: true });
+    rmSync(kubeconfig, { force: true });
     removeState(dir, "cluster");
     throw err;
   }

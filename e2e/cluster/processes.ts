@@ -20,9 +20,9 @@ export interface Started {
   log: string;
 }
 
-/** Starts `bin` detached, appending stdout and stderr to `log`. */
+/** Starts `bin` detached, with stdout and stderr in `log` (truncated: one log per start). */
 export function startProcess(name: string, bin: string, args: string[], log: string): Started {
-  const fd = openSync(log, "a");
+  const fd = openSync(log, "w");
   try {
     const child = spawn(bin, args, { detached: true, stdio: ["ignore", fd, fd] });
     if (child.pid === undefined) throw new Error(`could not start ${name} (${bin})`);
