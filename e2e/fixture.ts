@@ -31,7 +31,7 @@ import {
   nodesReady,
   POOL_LABEL,
 } from "./cluster/nodes.ts";
-import { type ClusterState, type GpuNodeConfig, stateDir } from "./cluster/state.ts";
+import { type GpuNodeConfig, type Owner, stateDir } from "./cluster/state.ts";
 import { waitFor } from "./cluster/wait.ts";
 import { natsDown, natsUp } from "./nats/nats.ts";
 
@@ -57,8 +57,8 @@ let clusterPromise: Promise<Cluster> | undefined;
 /** The running e2e cluster, started on first use if needed. Cached per process. */
 export function cluster(): Promise<Cluster> {
   clusterPromise ??= (async () => {
-    const { state, started } = await clusterUp({ startedBy: "fixture" });
-    registerUser(state, started);
+    const { state } = await clusterUp({ startedBy: "fixture" });
+    registerUser("cluster", state.startedBy);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(state.kubeconfig);
     return { kubeconfig: state.kubeconfig, kubeConfig, server: state.server, gpu: state.gpu, bins };
@@ -66,26 +66,30 @@ export function cluster(): Promise<Cluster> {
   return clusterPromise;
 }
 
-// Processes using a fixture-started cluster register here; the last to exit stops it, so a lone
-// `node --test e2e/tests/x.test.ts` leaves nothing running, and two such files don't pull the
-// cluster from under each other.
-function usersDir(): string {
-  return join(stateDir(), "users");
+// Processes using a fixture-started cluster (or nats-server) register here; the last to exit stops
+// it, so a lone `node --test e2e/tests/x.test.ts` leaves nothing running, and two such files
+// don't pull it from under each other. Anything started by cluster:up or the global setup is
+// left alone.
+type Service = "cluster" | "nats";
+
+function usersDir(kind: Service): string {
+  return join(stateDir(), `${kind}-users`);
 }
 
-function registerUser(state: ClusterState, _started: boolean): void {
-  if (state.startedBy !== "fixture") return;
-  mkdirSync(usersDir(), { recursive: true });
-  writeFileSync(join(usersDir(), String(process.pid)), "");
+function registerUser(kind: Service, startedBy: Owner): void {
+  if (startedBy !== "fixture") return;
+  mkdirSync(usersDir(kind), { recursive: true });
+  writeFileSync(join(usersDir(kind), String(process.pid)), "");
   process.once("beforeExit", () => {
-    void releaseUser();
+    void releaseUser(kind);
   });
 }
 
-async function releaseUser(): Promise<void> {
-  await withLock(join(stateDir(), "users.lock"), async () => {
-    rmSync(join(usersDir(), String(process.pid)), { force: true });
-    const others = readdirSync(usersDir()).filter((pid) => {
+async function releaseUser(kind: Service): Promise<void> {
+  await withLock(join(stateDir(), `${kind}-users.lock`), async () => {
+    const dir = usersDir(kind);
+    rmSync(join(dir, String(process.pid)), { force: true });
+    const others = readdirSync(dir).filter((pid) => {
       try {
         process.kill(Number(pid), 0);
         return true;
@@ -94,8 +98,8 @@ async function releaseUser(): Promise<void> {
       }
     });
     if (others.length > 0) return;
-    rmSync(usersDir(), { recursive: true, force: true });
-    await clusterDown();
+    rmSync(dir, { recursive: true, force: true });
+    await (kind === "cluster" ? clusterDown() : natsDown());
   });
 }
 
@@ -104,9 +108,8 @@ let natsPromise: Promise<{ url: string }> | undefined;
 /** The running nats-server (JetStream on), started on first use if needed: `{ url }`. */
 export function nats(): Promise<{ url: string }> {
   natsPromise ??= (async () => {
-    const { state, started } = await natsUp({ startedBy: "fixture" });
-    // A lone test process owns a nats-server it started; nothing else shares it.
-    if (started) process.once("beforeExit", () => void natsDown());
+    const { state } = await natsUp({ startedBy: "fixture" });
+    registerUser("nats", state.startedBy);
     return { url: state.url };
   })();
   return natsPromise;
