@@ -18,7 +18,7 @@ export interface Pki {
 }
 
 // The apiserver is dialled as 127.0.0.1 or localhost from the host, and as the in-cluster names
-// and the first service IP (10.0.0.1 in 10.0.0.0/24) by anything that follows the kubernetes Service.
+// and the first service IP (10.0.0.1 in 10.0.0.0/16) by anything that follows the kubernetes Service.
 const SERVING_SANS = [
   "IP:127.0.0.1",
   "IP:10.0.0.1",

@@ -25,7 +25,7 @@ export interface Component {
 }
 
 // Service IPs; also in the serving cert's SANs (10.0.0.1 is the kubernetes Service).
-export const SERVICE_CIDR = "10.0.0.0/24";
+export const SERVICE_CIDR = "10.0.0.0/16";
 // Pod IPs handed out by kwok: kept apart from the service range so addresses are unambiguous.
 const POD_CIDR = "10.1.0.0/16";
 // TEST-NET-1: never routed. The apiserver refuses loopback here and needs *some* address to
