@@ -16,6 +16,7 @@ import { parse, stringify } from "yaml";
 import { desiredState } from "../controller/desired/state.ts";
 import { defaultedSpec } from "../controller/policy/defaults.ts";
 import type { TestTimePolicy } from "../controller/policy/types.ts";
+import { freePort, isListening } from "../e2e/cluster/ports.ts";
 import { cluster, kubectl, waitFor } from "../e2e/fixture.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -122,6 +123,9 @@ export async function main(argv: string[]): Promise<number> {
     const apps = c.kubeConfig.makeApiClient(AppsV1Api);
     const custom = c.kubeConfig.makeApiClient(CustomObjectsApi);
 
+    // A fixed port rather than one read from the logs: the operator logs at warn here, so that
+    // logging does not weigh on what is measured.
+    const port = await freePort();
     const start = performance.now();
     op = spawn(
       join(repo, "node_modules/.bin/node"),
@@ -131,22 +135,17 @@ export async function main(argv: string[]): Promise<number> {
         `--kubeconfig=${c.kubeconfig}`,
         `--namespace=${nsOp}`,
         "--leader-elect=false",
-        "--metrics-port=0",
+        `--metrics-port=${port}`,
         "--bind-address=127.0.0.1",
         "--resync-period=10",
         "--concurrency=8",
         "--log-level=warn",
       ],
-      { stdio: ["ignore", "pipe", "inherit"] },
+      { stdio: ["ignore", process.stderr, "inherit"] },
     );
-    let out = "";
-    op.stdout?.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-    });
-    const port = await waitFor("operator port", () => {
-      const m = /"msg":"serving".*?"port":(\d+)/.exec(out);
-      return m ? Number(m[1]) : undefined;
-    });
+    await waitFor("operator metrics port", async () =>
+      (await isListening(port)) ? true : undefined,
+    );
     await waitFor(
       `${deployments} Deployments and ${n} statuses`,
       async () => {
