@@ -22,10 +22,26 @@ export interface ModelConfig {
   wrongAnswers: number;
   wrongDecayMin: number;
   wrongDecayMax: number;
-  // PRM: logit gap between a correct and a wrong step; noise per scored prefix; a bias per
-  // (problem, final answer) that the PRM keeps across samples; how much lower it scores hard
+  // Of a problem's failure rate (log pass@1), the share that falls on one crux step; the rest
+  // is spread evenly over the other steps. A crux is a step the model rarely gets right: a
+  // search can only get past it by sampling it right, as best-of-N must, so it bounds what
+  // step-wise search gains over sampling whole solutions on hard problems.
+  cruxShare: number;
+  // Deceptive paths: the share of problems that have one, a sample's chance of taking it at its
+  // branching step, and the PRM's logit bonus for every step on it (see problem.ts, prm.ts).
+  trapRate: number;
+  trapPull: number;
+  trapBias: number;
+  // PRM: logit gap between a correct and a wrong step, and how much of it is lost on the
+  // hardest problems (gap × (1 − separationFade × difficulty)); noise per scored prefix; a bias
+  // per (problem, final answer) that the PRM keeps across samples; how much lower it scores hard
   // problems overall (what makes the probe's mean score a difficulty estimate).
   separation: number;
+  separationFade: number;
+  // How wrong the steps after a slip look to the PRM, from 0 (as good as correct steps: the
+  // error propagates silently) to 1 (as bad as the slip itself). Final answers are always
+  // judged in full.
+  errorVisibility: number;
   prmNoise: number;
   prmAnswerBias: number;
   prmDifficultyTilt: number;
@@ -49,7 +65,13 @@ export const DEFAULT_MODEL: ModelConfig = {
   wrongAnswers: 40,
   wrongDecayMin: 0.3,
   wrongDecayMax: 1,
+  cruxShare: 0.7,
+  trapRate: 0.4,
+  trapPull: 0.015,
+  trapBias: 1.5,
   separation: 1.2,
+  separationFade: 0.7,
+  errorVisibility: 0.3,
   prmNoise: 1,
   prmAnswerBias: 0.6,
   prmDifficultyTilt: 1.5,

@@ -2,7 +2,7 @@
 // partial solution is still on track, and how a sampled continuation is drawn. Reading the
 // state back from the text (rather than remembering it) is what keeps replicas stateless.
 import type { ModelConfig } from "./model-config.ts";
-import { type Problem, stepErrorRate, stepValue } from "./problem.ts";
+import { type Problem, stepError, stepValue } from "./problem.ts";
 import { pick, pickWeighted, type Rng } from "./random.ts";
 
 const OPENERS = [
@@ -50,6 +50,8 @@ function finalStep(rng: Rng, index: number, answer: string): string {
 
 // The content of the last \boxed{...} in the text, if any.
 export function boxedAnswer(text: string): string | undefined {
+  // Most steps hold no answer; skip the regex scan for them.
+  if (!text.includes("\\boxed{")) return undefined;
   const matches = [...text.matchAll(/\\boxed\{([^{}]*)\}/g)];
   return matches.at(-1)?.[1]?.trim();
 }
@@ -59,22 +61,42 @@ function intermediateValue(step: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
-// Whether step `index` (1-based) is right; undefined for text the sim cannot read (its own
-// steps are always readable; a foreign step leaves the path's state unchanged).
-export function stepCorrect(problem: Problem, index: number, step: string): boolean | undefined {
+// Where a step leaves its path: on the correct track, on the problem's deceptive path, or off
+// (a slip). Undefined for text the sim cannot read (its own steps are always readable; a
+// foreign step leaves the path's state unchanged).
+export type StepState = "correct" | "trap" | "wrong";
+
+export function stepState(problem: Problem, index: number, step: string): StepState | undefined {
   const answer = boxedAnswer(step);
-  if (answer !== undefined) return answer.replace(/\s+/g, "") === problem.answer;
+  if (answer !== undefined) {
+    const written = answer.replace(/\s+/g, "");
+    if (written === problem.answer) return "correct";
+    return written === problem.trap?.answer ? "trap" : "wrong";
+  }
   const value = intermediateValue(step);
   if (value === undefined) return undefined;
-  return value === stepValue(problem, index);
+  if (value === stepValue(problem, index)) return "correct";
+  const trap = problem.trap;
+  return trap && index >= trap.step && value === trap.values[index] ? "trap" : "wrong";
+}
+
+// Whether step `index` (1-based) is right; undefined for text the sim cannot read.
+export function stepCorrect(problem: Problem, index: number, step: string): boolean | undefined {
+  const state = stepState(problem, index, step);
+  return state === undefined ? undefined : state === "correct";
+}
+
+// The state of a partial solution: that of its last readable step (on track when empty).
+export function pathState(problem: Problem, steps: readonly string[]): StepState {
+  let state: StepState = "correct";
+  steps.forEach((step, i) => {
+    state = stepState(problem, i + 1, step) ?? state;
+  });
+  return state;
 }
 
 export function onTrack(problem: Problem, steps: readonly string[]): boolean {
-  let state = true;
-  steps.forEach((step, i) => {
-    state = stepCorrect(problem, i + 1, step) ?? state;
-  });
-  return state;
+  return pathState(problem, steps) === "correct";
 }
 
 export function isFinished(steps: readonly string[]): boolean {
@@ -103,28 +125,51 @@ export function continueSolution(
   config: ModelConfig,
   attempts: readonly string[] = [],
 ): string[] {
-  if (isFinished(steps)) return [];
+  return [...solutionSteps(problem, steps, rng, config, attempts)];
+}
+
+// The same draw, one step at a time: a caller that stops at the end of a step (vLLM's `stop`)
+// stops drawing there, and the steps it did draw are exactly those of the whole draw, because
+// every random number is taken in the same order.
+export function* solutionSteps(
+  problem: Problem,
+  steps: readonly string[],
+  rng: Rng,
+  config: ModelConfig,
+  attempts: readonly string[] = [],
+): Generator<string, void, undefined> {
+  if (isFinished(steps)) return;
   const repeated = anchoredAnswer(problem, rng, config, attempts);
-  const error = Math.min(
-    0.95,
-    stepErrorRate(problem, config) * revisionErrorFactor(problem, attempts, config),
-  );
-  let good = onTrack(problem, steps);
-  const out: string[] = [];
+  const factor = revisionErrorFactor(problem, attempts, config);
+  const trap = problem.trap;
+  let state = pathState(problem, steps);
   const last = Math.max(problem.steps, steps.length + 1);
   for (let index = steps.length + 1; index <= last; index++) {
-    good = repeated === undefined && (good ? rng() >= error : rng() < config.recovery);
-    if (index < last) {
-      const value = good
-        ? stepValue(problem, index)
-        : stepValue(problem, index) + (rng() < 0.5 ? -1 : 1) * (1 + Math.floor(rng() * 40));
-      out.push(intermediateStep(rng, index, value));
-    } else {
-      const wrong = repeated ?? wrongAnswer(problem, rng);
-      out.push(finalStep(rng, index, good ? problem.answer : wrong));
+    const error = Math.min(0.95, stepError(problem, index) * factor);
+    if (repeated !== undefined) state = "wrong";
+    else if (state === "wrong") state = rng() < config.recovery ? "correct" : "wrong";
+    else if (state === "trap") state = rng() >= error ? "trap" : "wrong";
+    else if (trap && index === trap.step && rng() < config.trapPull * factor) state = "trap";
+    else state = rng() >= error ? "correct" : "wrong";
+    if (index < last) yield intermediateStep(rng, index, valueFor(problem, index, state, rng));
+    else {
+      const answer =
+        state === "correct"
+          ? problem.answer
+          : state === "trap" && trap
+            ? trap.answer
+            : (repeated ?? wrongAnswer(problem, rng));
+      yield finalStep(rng, index, answer);
     }
   }
-  return out;
+}
+
+// What a step writes: the correct value, the deceptive path's, or a slip 1..40 off.
+function valueFor(problem: Problem, index: number, state: StepState, rng: Rng): number {
+  const correct = stepValue(problem, index);
+  if (state === "correct") return correct;
+  if (state === "trap") return problem.trap?.values[index] ?? correct + 41;
+  return correct + (rng() < 0.5 ? -1 : 1) * (1 + Math.floor(rng() * 40));
 }
 
 // On a hard problem a revision of a wrong attempt often just restates it: the whole sample
