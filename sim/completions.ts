@@ -7,8 +7,8 @@ import type { ModelConfig } from "./model-config.ts";
 import { problemFrom } from "./problem.ts";
 import { parsePrompt } from "./prompt-parse.ts";
 import { hash32, rngFrom } from "./random.ts";
-import { continueSolution } from "./solution.ts";
-import { countTokens, truncateToTokens } from "./tokens.ts";
+import { solutionSteps } from "./solution.ts";
+import { CHARS_PER_TOKEN, countTokens, truncateToTokens } from "./tokens.ts";
 
 export interface CompletionParams {
   prompts: string[];
@@ -140,20 +140,34 @@ export type SeedSource = () => number;
 
 export const entropy: SeedSource = () => randomInt(0, 2 ** 32 - 1);
 
-function sampleSeed(prompt: string, params: CompletionParams, index: number, fallback: SeedSource) {
+// `promptHash` is hash32(prompt), taken once per prompt rather than once per choice.
+function sampleSeed(
+  promptHash: number,
+  params: CompletionParams,
+  index: number,
+  fallback: SeedSource,
+) {
   // Greedy decoding has one answer per prompt; a seed fixes the sample per (prompt, choice).
-  if (params.temperature === 0) return hash32(prompt, "greedy");
-  if (params.seed !== undefined) return hash32(prompt, "seed", params.seed, index);
+  if (params.temperature === 0) return hash32(promptHash, "greedy");
+  if (params.seed !== undefined) return hash32(promptHash, "seed", params.seed, index);
   return fallback();
 }
 
-export function complete(
+// The sampled choices of a request and the tokens of each: what both the HTTP handler and the
+// in-process proposer (in-process.ts) return, so the two can never disagree.
+export interface Sampled {
+  choices: Choice[];
+  // Per choice: the prompt it continued and the tokens it generated (at least 1, as vLLM counts).
+  promptTokens: number[];
+  completionTokens: number[];
+}
+
+export function sampleChoices(
   params: CompletionParams,
-  model: string,
   config: ModelConfig,
   templates: PromptTemplates,
   fallbackSeed: SeedSource = entropy,
-): { response: CompletionResponse; promptTokens: number[]; completionTokens: number[] } {
+): Sampled {
   const choices: Choice[] = [];
   const promptTokens: number[] = [];
   const completionTokens: number[] = [];
@@ -161,12 +175,12 @@ export function complete(
     const parsed = parsePrompt(prompt, templates);
     const problem = problemFrom(parsed.problem, config);
     const tokens = countTokens(prompt);
+    const promptHash = hash32(prompt);
     for (let i = 0; i < params.n; i++) {
-      const rng = rngFrom(sampleSeed(prompt, params, i, fallbackSeed));
-      const steps = continueSolution(problem, parsed.steps, rng, config, parsed.attempts);
-      const delimiter = templates.stepDelimiter;
-      const lead = parsed.endsOnBoundary || steps.length === 0 ? "" : delimiter;
-      const text = lead + steps.join(delimiter);
+      const rng = rngFrom(sampleSeed(promptHash, params, i, fallbackSeed));
+      const draw = solutionSteps(problem, parsed.steps, rng, config, parsed.attempts);
+      const lead = parsed.endsOnBoundary ? "" : templates.stepDelimiter;
+      const text = drawText(draw, lead, templates.stepDelimiter, params);
       const choice = {
         index: p * params.n + i,
         logprobs: null,
@@ -178,6 +192,53 @@ export function complete(
       completionTokens.push(Math.max(1, countTokens(choice.text)));
     }
   });
+  return { choices, promptTokens, completionTokens };
+}
+
+// Joins drawn steps into the completion text, drawing only as far as `finish` can look: once a
+// stop string has matched where no later text could move the match, or the text is past
+// max_tokens by more than the longest stop string, the rest of the solution cannot change the
+// answer. (A step search asks for one step at a time; drawing the whole solution each time
+// would cost as many steps again as the solution has left.)
+function drawText(
+  draw: Iterable<string>,
+  lead: string,
+  delimiter: string,
+  params: CompletionParams,
+): string {
+  const longest = params.stop.reduce((m, s) => Math.max(m, s.length), 0);
+  const limit = params.maxTokens * CHARS_PER_TOKEN + longest;
+  let text = "";
+  let first = true;
+  for (const step of draw) {
+    text += (first ? lead : delimiter) + step;
+    first = false;
+    if (text.length > limit) break;
+    if (params.stop.some((s) => settledMatch(text, s, longest))) break;
+  }
+  return text;
+}
+
+// A match of `stop` that no further text can precede: any match starting earlier would lie
+// wholly inside the text already drawn.
+function settledMatch(text: string, stop: string, longest: number): boolean {
+  const at = text.indexOf(stop);
+  return at >= 0 && at + longest <= text.length;
+}
+
+export function complete(
+  params: CompletionParams,
+  model: string,
+  config: ModelConfig,
+  templates: PromptTemplates,
+  fallbackSeed: SeedSource = entropy,
+): { response: CompletionResponse; promptTokens: number[]; completionTokens: number[] } {
+  const { choices, promptTokens, completionTokens } = sampleChoices(
+    params,
+    config,
+    templates,
+    fallbackSeed,
+  );
   const promptTotal = params.prompts.reduce((sum, p) => sum + countTokens(p), 0);
   const completionTotal = completionTokens.reduce((a, b) => a + b, 0);
   return {

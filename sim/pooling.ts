@@ -48,18 +48,33 @@ export function parsePoolingRequest(body: unknown, served: string): string[] | A
   return inputs as string[];
 }
 
+// The PRM's step scores (P(step is correct), one per separator) and the tokens of each input:
+// what both the HTTP handler and the in-process verifier (in-process.ts) return.
+export function scoreInputs(
+  inputs: readonly string[],
+  config: ModelConfig,
+  templates: PromptTemplates,
+): { scores: number[][]; tokens: number[] } {
+  const tokens = inputs.map(countTokens);
+  const scores = inputs.map((input) => {
+    const { problem, steps } = parseVerifierInput(input, templates);
+    return stepScores(problemFrom(problem, config), steps, config);
+  });
+  return { scores, tokens };
+}
+
 export function pool(
   inputs: readonly string[],
   model: string,
   config: ModelConfig,
   templates: PromptTemplates,
 ): { response: PoolingResponse; tokens: number[] } {
-  const tokens = inputs.map(countTokens);
-  const data = inputs.map((input, index) => {
-    const { problem, steps } = parseVerifierInput(input, templates);
-    const scores = stepScores(problemFrom(problem, config), steps, config);
-    return { index, object: "pooling" as const, data: scores.map((pos) => [1 - pos, pos]) };
-  });
+  const { scores, tokens } = scoreInputs(inputs, config, templates);
+  const data = scores.map((steps, index) => ({
+    index,
+    object: "pooling" as const,
+    data: steps.map((pos) => [1 - pos, pos]),
+  }));
   const total = tokens.reduce((a, b) => a + b, 0);
   return {
     response: {
