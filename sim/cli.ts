@@ -3,7 +3,8 @@
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { speedConfig } from "./batch-scheduler.ts";
-import { calibrate, formatReport } from "./calibrate.ts";
+import { calibrate } from "./calibrate.ts";
+import { formatReport } from "./calibrate-format.ts";
 import { startFleet } from "./fleet.ts";
 import { modelConfig } from "./model-config.ts";
 import { DEFAULT_PROPOSER_MODEL, DEFAULT_VERIFIER_MODEL } from "./server.ts";
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         : { separation: num(str("separation"), "separation", 0) },
     );
     if (values.calibrate) {
-      const report = calibrate({ config, problems: num(str("problems"), "problems", 500) });
+      const report = await calibrate({ config, problems: num(str("problems"), "problems", 500) });
       process.stdout.write(formatReport(report));
       return 0;
     }
