@@ -64,7 +64,7 @@ export function formatReport(r: CalibrationReport): string {
   const lines = [
     `Calibration over ${r.problems} problems (engine strategies, in process). pass@1 ${pct(r.passAt1)}.`,
     "",
-    "Overall accuracy; published = search-and-learn, Llama-3.2-1B-Instruct on MATH-500, read off plots (±3–5 pt):",
+    "Overall accuracy against search-and-learn (Llama-3.2-1B-Instruct, MATH-500): best-of-N read off its plot (±3 pt), beam/DVTS targets from its text (±5 pt); see sim/README.md.",
     "",
     "| strategy | N | sim | published | difference |",
     "|---|---:|---:|---:|---:|",
