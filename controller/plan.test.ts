@@ -72,3 +72,20 @@ test("replicas changed by someone else are drift in manual mode, ignored in exte
   (extObserved[0] as { spec: { replicas?: number } }).spec.replicas = 5;
   assert.deepEqual(plan(ext, extObserved).apply, []);
 });
+
+test("a hand edit of a field we set is drift; server-side additions are not", () => {
+  const { objects } = desiredState(examplePolicy());
+  const observed = observedFrom(objects);
+  const deployment = observed.find((o) => o.kind === "Deployment") as {
+    spec: { template: { spec: { containers: { args: string[]; imagePullPolicy?: string }[] } } };
+  };
+  const container = deployment.spec.template.spec.containers[0];
+  assert.ok(container);
+  container.imagePullPolicy = "IfNotPresent";
+  assert.deepEqual(plan(objects, observed).apply, [], "a server default is not drift");
+  container.args = [...container.args, "--enforce-eager"];
+  assert.deepEqual(
+    plan(objects, observed).apply.map((a) => `${a.reason} ${a.object.kind}`),
+    ["drift Deployment"],
+  );
+});

@@ -1,6 +1,7 @@
 // What a reconcile must write: compare desired objects with the observed ones (from the informer
 // caches) and list the applies and deletions. An empty plan means the reconcile issues no write.
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { covers } from "./desired/covers.ts";
 import { specHashAnnotation } from "./desired/naming.ts";
 
 export type ApplyReason = "create" | "update" | "drift";
@@ -20,15 +21,18 @@ export function objectKey(o: KubernetesObject): string {
   return `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 }
 
-function replicasOf(o: KubernetesObject): number | undefined {
-  return (o as { spec?: { replicas?: number } }).spec?.replicas;
+// The parts of an object we own and someone else may edit: labels, annotations and the payload.
+function owned(o: KubernetesObject): unknown {
+  const { metadata, ...rest } = o as KubernetesObject & Record<string, unknown>;
+  const { apiVersion: _a, kind: _k, ...payload } = rest;
+  return { labels: metadata?.labels, annotations: metadata?.annotations, ...payload };
 }
 
 /**
  * `observed` holds the objects this policy owns (same kinds as desired). The hash annotation
- * catches every change we made; for Deployments whose replicas we own, a replica count changed by
- * someone else is drift, corrected by re-applying. Other hand edits are not chased: the operator
- * is level-triggered on its own inputs, and the next spec change re-asserts everything.
+ * catches every change we made; a field we set that someone else changed (replicas in manual
+ * mode, an edited arg, a removed label) is drift, corrected by re-applying. Fields we do not set
+ * — spec.replicas in external mode, server defaults — are never compared.
  */
 export function plan(desired: KubernetesObject[], observed: KubernetesObject[]): Plan {
   const byKey = new Map(observed.map((o) => [objectKey(o), o]));
@@ -44,14 +48,7 @@ export function plan(desired: KubernetesObject[], observed: KubernetesObject[]):
       apply.push({ object: want, reason: "update" });
       continue;
     }
-    const wantReplicas = replicasOf(want);
-    if (
-      want.kind === "Deployment" &&
-      wantReplicas !== undefined &&
-      replicasOf(have) !== wantReplicas
-    ) {
-      apply.push({ object: want, reason: "drift" });
-    }
+    if (!covers(owned(have), owned(want))) apply.push({ object: want, reason: "drift" });
   }
   const wanted = new Set(desired.map(objectKey));
   const prune = observed.filter((o) => !wanted.has(objectKey(o)) && !o.metadata?.deletionTimestamp);
