@@ -11,16 +11,12 @@ import {
 import { failedPrecondition, invalidArgument } from "./errors.ts";
 import type { EngineOptions } from "./options.ts";
 
-export type StrategyName = "bestOfN" | "majority" | "beam" | "lookahead" | "dvts" | "revision";
+// The proto enum is the one list of strategy names; its zero value means "unspecified".
+export type StrategyName = Exclude<keyof typeof Strategy, "STRATEGY_UNSPECIFIED">;
 
-export const STRATEGY_NAMES: readonly StrategyName[] = [
-  "bestOfN",
-  "majority",
-  "beam",
-  "lookahead",
-  "dvts",
-  "revision",
-];
+export const STRATEGY_NAMES: readonly StrategyName[] = (
+  Object.keys(Strategy) as (keyof typeof Strategy)[]
+).filter((name): name is StrategyName => Strategy[name] !== Strategy.STRATEGY_UNSPECIFIED);
 
 // The enum number → its name; undefined for UNSPECIFIED and numbers this build does not know.
 export function strategyName(value: number): StrategyName | undefined {
