@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Fails when committed generated code (protobuf TS, CRD YAML) differs from a fresh generation.
+# Fails when committed generated code (protobuf TS, CRD YAML, the chart's CRD copy) differs from a fresh generation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/generate.sh
-if ! git diff --exit-code --stat -- proto/gen crds controller/policy/types.gen.ts; then
+if ! git diff --exit-code --stat -- proto/gen crds controller/policy/types.gen.ts charts/mull/crds; then
   echo "Generated files are out of date: run 'npm run generate' and commit the result." >&2
   exit 1
 fi
-untracked=$(git ls-files --others --exclude-standard -- proto/gen crds controller/policy/types.gen.ts)
+untracked=$(git ls-files --others --exclude-standard -- proto/gen crds controller/policy/types.gen.ts charts/mull/crds)
 if [ -n "$untracked" ]; then
   echo "Generated files are not committed: $untracked" >&2
   exit 1

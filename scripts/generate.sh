@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates every generated file: protobuf TS code and the CRD YAML.
+# Regenerates every generated file: protobuf TS code, the CRD YAML and its copy in the chart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/node_modules/.bin:$PATH"
 buf generate
 if [ -f crds/generate.ts ]; then node crds/generate.ts; fi
+# The Helm chart ships the same CRD in its crds/ directory (Helm installs it before the templates).
+mkdir -p charts/mull/crds
+cp crds/mull.dev_testtimepolicies.yaml charts/mull/crds/
 biome format --write proto/gen >/dev/null
