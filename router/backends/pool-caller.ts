@@ -4,7 +4,7 @@
 // request itself is wrong are not retried: another replica would say the same.
 import { EngineError, unavailable } from "../engine/errors.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
-import { BadResponseError, HttpStatusError } from "./http-json.ts";
+import { BadResponseError, ConnectionError, HttpStatusError } from "./http-json.ts";
 import type { Replica } from "./replica.ts";
 
 export interface CallOptions {
@@ -71,13 +71,13 @@ function throwIfAborted(signal: AbortSignal): void {
     : new EngineError("CANCELLED", "request cancelled while waiting for a backend");
 }
 
-// Worth another replica: no connection, connection lost mid-answer (fetch's TypeError), the
-// per-call timeout, or a gateway/overload status.
+// Worth another replica: no connection, connection lost mid-answer, the per-call timeout, or a
+// gateway/overload status.
 function isReplicaFailure(error: unknown): boolean {
   if (error instanceof HttpStatusError) return [502, 503, 504].includes(error.status);
   if (error instanceof BadResponseError) return false;
   if (error instanceof DOMException) return error.name === "TimeoutError";
-  return error instanceof TypeError;
+  return error instanceof ConnectionError;
 }
 
 function describe(error: unknown, timeoutMs: number): string {
@@ -85,9 +85,8 @@ function describe(error: unknown, timeoutMs: number): string {
     return `no answer within ${timeoutMs} ms`;
   }
   if (error instanceof HttpStatusError) return `HTTP ${error.status}`;
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  const code = cause?.code ?? cause?.message;
-  return typeof code === "string" ? code : String((error as Error).message ?? error);
+  if (error instanceof ConnectionError) return error.code;
+  return String((error as Error).message ?? error);
 }
 
 function toEngineError(what: string, error: unknown): EngineError {
