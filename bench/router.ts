@@ -10,6 +10,7 @@ import { create, toJson } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
 import { Estimator, PolicySnapshotSchema, type Pool } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Router, Strategy } from "../proto/gen/mull/v1/router_pb.ts";
+import { postJson } from "../router/backends/http-json.ts";
 import { DEFAULT_TEMPLATES, solvePrompt, verifierInput } from "../router/engine/prompts.ts";
 import { createClient } from "../router/grpc/adapter.ts";
 import { makeDataset } from "../sim/dataset.ts";
@@ -18,13 +19,16 @@ const USAGE = `usage: mull bench router [options]   (npm run bench -- router)
 
 Router overhead: Solve (best-of-4, PRM-weighted) through the router vs a direct client making
 the same HTTP calls (one /v1/completions with n=4, one /pooling with 4 inputs) against an
-instant simulated fleet (mull sim --speed 0, its own process). Both are measured in this run.
+simulated fleet in its own process. Both are measured in this run. With the default instant fleet
+(--speed 0) the backends cost nothing, so the ratio is the router's whole overhead on this
+machine's cores; --speed 1 shows the same with a batching fleet as slow as a 1B model on one GPU.
 
 options:
   --requests N       requests per loaded phase (default 1500)
   --concurrency C    requests in flight in the loaded phases (default 16)
   --serial N         requests per concurrency-1 phase (default 200)
   --max-phase-ms MS  stop a phase early after this long (default 4000)
+  --speed S          simulated fleet speed, 0 = instant (default 0)
   -h, --help         this text
 `;
 
@@ -52,7 +56,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const sim = await startSim();
+  const speed = Number(values.speed ?? 0);
+  if (!(speed >= 0)) {
+    process.stderr.write(`mull bench router: --speed must be a non-negative number\n\n${USAGE}`);
+    return 2;
+  }
+  const sim = await startSim(speed);
   let worker: Worker | undefined;
   try {
     const policy = create(PolicySnapshotSchema, {
@@ -106,7 +115,9 @@ export async function main(argv: string[]): Promise<number> {
     client.close();
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
-    out(`router overhead, best-of-${N} (${calls} backend calls per request), instant sim backends`);
+    out(
+      `router overhead, best-of-${N} (${calls} backend calls per request), ${speed === 0 ? "instant sim backends" : `sim backends at speed ${speed}`}`,
+    );
     out(
       `  concurrency 1:  router ${fmt(serialRouter.rps)} req/s, direct ${fmt(serialDirect.rps)} req/s` +
         `  (${serialRouter.count}/${serialDirect.count} requests)`,
@@ -148,7 +159,7 @@ interface Sim {
 }
 
 // The fleet in its own process, so its JSON work competes with neither side's client.
-async function startSim(): Promise<Sim> {
+async function startSim(speed: number): Promise<Sim> {
   const child = spawn(
     process.execPath,
     [
@@ -157,7 +168,7 @@ async function startSim(): Promise<Sim> {
       "--bins",
       "1",
       "--speed",
-      "0",
+      String(speed),
       "--seed",
       "1",
     ],
@@ -217,14 +228,9 @@ async function directSolve(sim: Sim, problem: string, i: number): Promise<void> 
   if (best < 0) throw new Error("no scores");
 }
 
-async function post(url: string, body: unknown): Promise<unknown> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
+// The same HTTP client the router uses, so the ratio measures the router and not a client library.
+function post(url: string, body: unknown): Promise<unknown> {
+  return postJson(url, body, AbortSignal.timeout(30_000));
 }
 
 interface Phase {
@@ -275,6 +281,7 @@ function parse(argv: string[]) {
       concurrency: { type: "string" },
       serial: { type: "string" },
       "max-phase-ms": { type: "string" },
+      speed: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
