@@ -26,18 +26,24 @@ test("operator: pods Pending for lack of GPUs show in BudgetLimited and Degraded
       d.spec.budget.gpus = 24;
     }),
   );
-  const policy = await waitFor(
-    "BudgetLimited=True for lack of GPUs",
+  // 6 pods of 4 GPUs on 8 GPUs: 2 fit, 4 stay Pending. Wait for the whole picture, not the first
+  // Pending pod: the scheduler and the status catch up pod by pod.
+  const { policy, pending } = await waitFor(
+    "4 pods Pending and BudgetLimited=True for lack of GPUs",
     async () => {
       const p = await getJson(["-n", ns, "get", "ttp", "big"]);
-      return condition(p, "BudgetLimited")?.reason === "InsufficientGPUs" ? p : undefined;
+      const pods = (await getJson(["-n", ns, "get", "pods", "-l", "mull.dev/policy=big"])).items;
+      const waiting = pods.filter(
+        (x: { status: { phase: string } }) => x.status.phase === "Pending",
+      );
+      const limited = condition(p, "BudgetLimited")?.reason === "InsufficientGPUs";
+      return limited && waiting.length >= 4 && (p.status?.gpus?.pending ?? 0) >= 16
+        ? { policy: p, pending: waiting }
+        : undefined;
     },
     { timeoutMs: 120_000 },
   );
-  const pending = (
-    await getJson(["-n", ns, "get", "pods", "-l", "mull.dev/policy=big"])
-  ).items.filter((p: { status: { phase: string } }) => p.status.phase === "Pending");
-  assert.ok(pending.length >= 4, `expected at least 4 Pending pods, got ${pending.length}`);
+  assert.equal(pending.length, 4, "exactly the pods that do not fit are Pending");
   assert.equal(condition(policy, "BudgetLimited").status, "True");
   assert.match(
     condition(policy, "BudgetLimited").message,
@@ -48,7 +54,7 @@ test("operator: pods Pending for lack of GPUs show in BudgetLimited and Degraded
   assert.equal(degraded.reason, "InsufficientGPUs");
   assert.match(degraded.message, /Insufficient nvidia.com\/gpu/);
   assert.equal(condition(policy, "Ready").status, "False");
-  assert.ok(policy.status.gpus.pending >= 16);
+  assert.equal(policy.status.gpus.pending, 16);
 
   // Over budget is reported too, before any pod is even created.
   await applyDoc(
