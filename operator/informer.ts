@@ -6,7 +6,8 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  makeInformer,
+  ListWatch,
+  Watch,
 } from "@kubernetes/client-node";
 import { errorMessage, type Logger } from "./log.ts";
 
@@ -26,6 +27,9 @@ export interface InformerOptions<T extends KubernetesObject> {
   path: string;
   list: () => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
+  // The list function must apply the same selector. Objects that stop matching leave the cache
+  // (the API server sends them as DELETED).
+  fieldSelector?: string;
   onChange: (obj: T) => void;
   log: Logger;
   onRestart?: () => void;
@@ -36,7 +40,15 @@ export interface InformerOptions<T extends KubernetesObject> {
 export function resilientInformer<T extends KubernetesObject>(
   o: InformerOptions<T>,
 ): ResilientInformer<T> {
-  const informer = makeInformer<T>(o.kubeConfig, o.path, o.list, o.labelSelector);
+  // makeInformer() without its missing fieldSelector parameter.
+  const informer = new ListWatch<T>(
+    o.path,
+    new Watch(o.kubeConfig),
+    o.list,
+    false,
+    o.labelSelector,
+    o.fieldSelector,
+  );
   const minBackoff = o.minBackoffMs ?? 500;
   const maxBackoff = o.maxBackoffMs ?? 30_000;
   let backoff = minBackoff;

@@ -92,6 +92,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
     name: string,
     path: string,
     list: () => Promise<KubernetesListObject<T>>,
+    fieldSelector?: string,
   ) =>
     resilientInformer<T>({
       name,
@@ -99,6 +100,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       path,
       list,
       labelSelector,
+      ...(fieldSelector ? { fieldSelector } : {}),
       onChange: toOwner,
       log,
       onRestart: onRestart(name),
@@ -127,10 +129,17 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
         ? core.listNamespacedConfigMap({ namespace, labelSelector })
         : core.listConfigMapForAllNamespaces({ labelSelector }),
   );
-  const pods = ownedInformer<V1Pod>("pods", `/api/v1${nsPath(namespace)}/pods`, () =>
-    namespace
-      ? core.listNamespacedPod({ namespace, labelSelector })
-      : core.listPodForAllNamespaces({ labelSelector }),
+  // Only Pending pods say anything the status needs (why a pool is short of GPUs); caching just
+  // those keeps memory flat however many pods run.
+  const podSelector = "status.phase=Pending";
+  const pods = ownedInformer<V1Pod>(
+    "pods",
+    `/api/v1${nsPath(namespace)}/pods`,
+    () =>
+      namespace
+        ? core.listNamespacedPod({ namespace, labelSelector, fieldSelector: podSelector })
+        : core.listPodForAllNamespaces({ labelSelector, fieldSelector: podSelector }),
+    podSelector,
   );
 
   // List items come without kind/apiVersion; plan() keys objects by kind, so stamp them.
@@ -148,12 +157,15 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       const p = policies.get(name, ns);
       return p ? { ...p, apiVersion: api.apiVersion, kind: api.kind } : undefined;
     },
-    owned: (ns, policy, uid) =>
-      [
-        ...typed(deployments.list(ns), "Deployment", "apps/v1"),
-        ...typed(services.list(ns), "Service", "v1"),
-        ...typed(configMaps.list(ns), "ConfigMap", "v1"),
-      ].filter(ownedBy(policy, uid)),
+    // Filter before stamping: a namespace may hold thousands of other policies' objects.
+    owned: (ns, policy, uid) => {
+      const mine = ownedBy(policy, uid);
+      return [
+        ...typed(deployments.list(ns).filter(mine), "Deployment", "apps/v1"),
+        ...typed(services.list(ns).filter(mine), "Service", "v1"),
+        ...typed(configMaps.list(ns).filter(mine), "ConfigMap", "v1"),
+      ];
+    },
     deployment: (ns, name) => deployments.get(name, ns),
     pods: (ns, policy, bin, role) =>
       pods
