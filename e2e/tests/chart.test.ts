@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import { logDir, stateDir } from "../cluster/state.ts";
 import { cluster, gpuPool, helm, kubectl, namespace, waitFor } from "../fixture.ts";
 import {
   applyDoc,
@@ -76,7 +76,7 @@ async function tokenKubeconfig(ns: string, sa: string): Promise<string> {
   const token = (await kubectl(["create", "token", sa, "-n", ns, "--duration=1h"])).stdout.trim();
   const admin = parse(readFileSync(c.kubeconfig, "utf8"));
   const clusterEntry = admin.clusters[0].cluster;
-  const file = join(tmpdir(), `mull-chart-${ns}-${sa}.kubeconfig`);
+  const file = join(stateDir(), `chart-${ns}-${sa}.kubeconfig`);
   writeFileSync(
     file,
     stringify({
@@ -138,7 +138,8 @@ function runOperator(
       child.kill("SIGKILL");
       await exited;
     }
-    writeFileSync(join(tmpdir(), `mull-e2e-chart-operator-${env.POD_NAME}.log`), out);
+    // Kept for post-mortems, beside the control plane's own logs.
+    writeFileSync(join(logDir(stateDir()), `chart-operator-${env.POD_NAME}.log`), out);
   });
   return { child, logs: () => out, exited };
 }

@@ -2,14 +2,14 @@
 // GPU pool, the operator as a real child process (`node bin/mull.ts operator`), its metrics, and
 // a private kube-apiserver (same etcd) that one test can restart without disturbing the others.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
+import { logDir, stateDir } from "../cluster/state.ts";
 import { cluster, type GpuPool, kubectl, waitFor } from "../fixture.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -148,8 +148,8 @@ export async function startOperator(
       child.kill("SIGKILL");
       await exited;
     }
-    // Kept for post-mortems: the operator's JSON log of this test.
-    writeFileSync(join(tmpdir(), `mull-e2e-operator-${identity}.log`), out);
+    // Kept for post-mortems, beside the control plane's own logs.
+    writeFileSync(join(logDir(stateDir()), `operator-${identity}.log`), out);
   });
   const lines = () =>
     out
@@ -249,8 +249,10 @@ export async function privateApiserver(t: TestContext): Promise<PrivateApiserver
   const server = `https://127.0.0.1:${port}`;
   const raw = parse(readFileSync(c.kubeconfig, "utf8"));
   for (const cl of raw.clusters ?? []) cl.cluster.server = server;
-  const kubeconfig = join(tmpdir(), `mull-private-apiserver-${port}.kubeconfig`);
+  // Admin credentials: kept in the harness's state directory and removed with the test.
+  const kubeconfig = join(stateDir(), `private-apiserver-${port}.kubeconfig`);
   writeFileSync(kubeconfig, stringify(raw));
+  t.after(() => rmSync(kubeconfig, { force: true }));
 
   const healthy = () =>
     waitFor(
