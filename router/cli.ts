@@ -1,6 +1,7 @@
 // `mull router`: serve the gRPC router for the policies in a RouterConfig YAML file.
 import { parseArgs } from "node:util";
 import { createEngine } from "./engine/engine.ts";
+import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptionsFromFlags } from "./engine-flags.ts";
 import { YamlFilePolicySource } from "./policy/yaml-file-source.ts";
 import { ROUTER_DEFAULTS, startRouter } from "./router-process.ts";
 
@@ -23,7 +24,7 @@ options:
   --call-timeout-ms N        bound on one backend HTTP call (default ${ROUTER_DEFAULTS.callTimeoutMs})
   --shutdown-grace-ms N      on SIGTERM, how long in-flight requests may finish
                              (default ${ROUTER_DEFAULTS.shutdownGraceMs})
-  -h, --help                 this text
+${ENGINE_FLAGS_HELP}  -h, --help                 this text
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -62,6 +63,12 @@ export async function main(argv: string[]): Promise<number> {
     numbers[key] = n;
   }
 
+  const engineOptions = engineOptionsFromFlags(values);
+  if (Array.isArray(engineOptions)) {
+    process.stderr.write(`mull router: ${engineOptions.join("; ")}\n`);
+    return 2;
+  }
+
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   let router: Awaited<ReturnType<typeof startRouter>> | undefined;
   let policies: YamlFilePolicySource;
@@ -79,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   const metricsPort = numbers["metrics-port"] ?? 9090;
   router = await startRouter({
     policies,
-    engine: createEngine(),
+    engine: createEngine(engineOptions),
     host: values.host ?? ROUTER_DEFAULTS.host,
     port: numbers.port ?? ROUTER_DEFAULTS.port,
     ...(metricsPort >= 0 ? { metricsPort } : {}),
@@ -124,6 +131,7 @@ function parse(argv: string[]) {
       "max-message-bytes": { type: "string" },
       "call-timeout-ms": { type: "string" },
       "shutdown-grace-ms": { type: "string" },
+      ...ENGINE_FLAGS,
       help: { type: "boolean", short: "h" },
     },
   });
