@@ -40,6 +40,8 @@ import { Ledger, toProtoUsage } from "./usage.ts";
 export interface Engine {
   solve: Solve;
   estimateDifficulty: EstimateDifficulty;
+  // Every check that needs no backend, with this engine's limits; throws INVALID_ARGUMENT.
+  validate: (request: SolveRequest, policy: PolicySnapshot) => void;
   options: EngineOptions;
 }
 
@@ -49,6 +51,9 @@ export function createEngine(input: EngineOptionsInput = {}): Engine {
     options,
     solve: (request, context) => solve(request, context, options),
     estimateDifficulty: (request, context) => estimateDifficulty(request, context, options),
+    validate: (request, policy) => {
+      validate(request, policy, options);
+    },
   };
 }
 

@@ -19,7 +19,6 @@ import { type RouterMetrics, strategyLabel } from "../metrics.ts";
 import type { PolicySource } from "../policy/policy-source.ts";
 import { resolvePolicy } from "../policy/resolve-policy.ts";
 import { templatesFor } from "../policy/templates.ts";
-import { checkRequest } from "../request-checks.ts";
 import type { ServerCall, ServiceImpl } from "./adapter.ts";
 import { DEFAULT_DEADLINE, type DeadlineOptions, requestDeadline } from "./deadline.ts";
 import { statusName, toStatus } from "./status.ts";
@@ -27,6 +26,9 @@ import { statusName, toStatus } from "./status.ts";
 export interface RouterEngine {
   solve: Solve;
   estimateDifficulty: EstimateDifficulty;
+  // Run before a request takes a slot: a bad request is answered INVALID_ARGUMENT even when the
+  // router is full, rather than RESOURCE_EXHAUSTED (which would invite a retry).
+  validate: (request: SolveRequest, policy: PolicySnapshot) => void;
 }
 
 export interface RouterServiceDeps {
@@ -91,7 +93,7 @@ async function handle<T extends { config?: { strategy: number } | undefined }>(
   try {
     const policy = resolvePolicy(deps.policies, request.policy);
     policyLabel = policy.name;
-    checkRequest(request, policy);
+    deps.engine.validate(request, policy);
     if (request.requestId === "") request.requestId = randomUUID();
 
     const queuedAt = performance.now();
