@@ -14,6 +14,7 @@ import {
   Strategy,
   type StrategyConfigSchema,
 } from "../proto/gen/mull/v1/router_pb.ts";
+import { quantileThresholds } from "../router/engine/difficulty.ts";
 import { strategyName } from "../router/engine/table.ts";
 import { makeDataset } from "../sim/dataset.ts";
 import type { Fleet } from "../sim/fleet.ts";
@@ -65,19 +66,6 @@ export function describe(c: Config): string {
   if (c.strategy === Strategy.revision) return `${name}(ratio ${c.sequentialRatio})`;
   if (c.beamWidth) return `${name}(M=${c.beamWidth}${c.lookahead ? `, k=${c.lookahead}` : ""})`;
   return name;
-}
-
-// Cut points at the quantiles of the probe scores, so each bin holds an equal share of problems.
-export function quantileThresholds(scores: readonly number[], bins: number): number[] {
-  const sorted = [...scores].sort((a, b) => a - b);
-  const cuts: number[] = [];
-  for (let i = 1; i < bins; i++) {
-    const q = sorted[Math.min(sorted.length - 1, Math.floor((i / bins) * sorted.length))] ?? 0;
-    const previous = cuts[cuts.length - 1];
-    // Thresholds must strictly increase even when many probes tie.
-    cuts.push(previous !== undefined && q <= previous ? previous + 1e-6 : q);
-  }
-  return cuts;
 }
 
 function basePolicy(options: CalibrationOptions, thresholds: number[]): PolicySnapshot {

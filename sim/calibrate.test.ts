@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { type CalibrationReport, calibrate, quantileThresholds } from "./calibrate.ts";
+import { quantileThresholds } from "../router/engine/difficulty.ts";
+import { type CalibrationReport, calibrate } from "./calibrate.ts";
 import { claims, formatReport, row } from "./calibrate-format.ts";
 import { PUBLISHED_WEIGHTED_BON } from "./published.ts";
 

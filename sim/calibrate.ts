@@ -2,6 +2,7 @@
 // against the sim (in-process.ts), on problems binned by the engine's own probe, next to the
 // published curves they imitate (published.ts). Weighted best-of-N, beam search and DVTS
 // (M = 4) and sequential revisions, at N = 4, 16, 64, 256, overall and per difficulty bin.
+import { quantileThresholds } from "../router/engine/difficulty.ts";
 import { judgeAnswer, makeDataset } from "./dataset.ts";
 import { engineRunner, type StrategySpec } from "./engine-runs.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
@@ -62,15 +63,6 @@ export interface CalibrationReport {
 
 function mean(xs: readonly number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-// Quantile cut points of the probe scores (quintiles for 5 bins), increasing.
-export function quantileThresholds(scores: readonly number[], bins: number): number[] {
-  const sorted = [...scores].sort((a, b) => a - b);
-  return Array.from(
-    { length: bins - 1 },
-    (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / bins)] ?? 1,
-  );
 }
 
 export async function calibrate(options: CalibrationOptions = {}): Promise<CalibrationReport> {

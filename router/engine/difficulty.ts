@@ -14,6 +14,19 @@ export function binForScore(score: number, thresholds: readonly number[], bins: 
   return Math.min(bins, Math.max(1, bins - passed));
 }
 
+// Calibration's cut points: the probe-score quantiles, so each bin holds an equal share of
+// problems; strictly increasing even when many probes tie, as a policy's thresholds must be.
+export function quantileThresholds(scores: readonly number[], bins: number): number[] {
+  const sorted = [...scores].sort((a, b) => a - b);
+  const cuts: number[] = [];
+  for (let i = 1; i < bins; i++) {
+    const q = sorted[Math.min(sorted.length - 1, Math.floor((i / bins) * sorted.length))] ?? 0;
+    const previous = cuts[cuts.length - 1];
+    cuts.push(previous !== undefined && q <= previous ? previous + 1e-6 : q);
+  }
+  return cuts;
+}
+
 export function checkHint(hint: number, bins: number): number {
   if (!Number.isInteger(hint) || hint < 1 || hint > bins) {
     throw invalidArgument(`difficulty_hint must be a bin between 1 and ${bins}, got ${hint}`);
