@@ -21,17 +21,6 @@ export interface DesiredState {
   objects: KubernetesObject[];
 }
 
-/** Replicas of a pool: minReplicas until the planner lands; never set in external mode. */
-export function desiredReplicas(
-  policy: TestTimePolicy,
-  bin: number,
-  role: Role,
-): number | undefined {
-  if (policy.spec.scaling.mode === "external") return undefined;
-  const spec = policy.spec.bins.find((b) => b.bin === bin);
-  return spec ? spec[role].minReplicas : 0;
-}
-
 /** Adds the hash of the object's content (without the hash itself) as an annotation. */
 export function withSpecHash<T extends KubernetesObject>(obj: T): T {
   const hash = specHash(obj);
@@ -47,9 +36,11 @@ export function withSpecHash<T extends KubernetesObject>(obj: T): T {
 export function desiredState(policy: TestTimePolicy): DesiredState {
   const pools: DesiredPool[] = [];
   const objects: KubernetesObject[] = [];
+  // minReplicas until the planner lands; never set in external mode (the autoscaler owns it).
+  const external = policy.spec.scaling.mode === "external";
   for (const b of [...policy.spec.bins].sort((x, y) => x.bin - y.bin)) {
     for (const role of roles) {
-      const replicas = desiredReplicas(policy, b.bin, role);
+      const replicas = external ? undefined : b[role].minReplicas;
       const params = { policy, bin: b.bin, role, replicas };
       pools.push({ bin: b.bin, role, replicas, gpusPerReplica: policy.spec[role].gpus });
       objects.push(withSpecHash(desiredDeployment(params)), withSpecHash(desiredService(params)));
