@@ -8,9 +8,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { logDir, stateDir } from "../cluster/state.ts";
+import { logDir, repoRoot as repo, stateDir } from "../cluster/state.ts";
 import { cluster, gpuPool, helm, kubectl, namespace, waitFor } from "../fixture.ts";
 import {
   applyDoc,
@@ -21,7 +20,6 @@ import {
   waitReady,
 } from "./operator-harness.ts";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
 const chart = join(repo, "charts/mull");
 const node = join(repo, "node_modules/.bin/node");
 const crdFile = "mull.dev_testtimepolicies.yaml";

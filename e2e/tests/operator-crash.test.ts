@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { stringify } from "yaml";
 import { gpuPool, kubectl, namespace, waitFor } from "../fixture.ts";
 import {
+  condition,
   getJson,
   installCrd,
   type PolicyDoc,
@@ -51,11 +52,7 @@ test("operator: killed mid-reconcile of 20 policies, a restart converges without
       const list = (await getJson(["-n", ns, "get", "ttp"])).items;
       return (
         list.length === policies &&
-        list.every((p: PolicyDoc) =>
-          (p.status?.conditions ?? []).some(
-            (c: PolicyDoc) => c.type === "Ready" && c.status === "True",
-          ),
-        )
+        list.every((p: PolicyDoc) => condition(p, "Ready")?.status === "True")
       );
     },
     { timeoutMs: 180_000 },

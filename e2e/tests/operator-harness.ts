@@ -3,16 +3,14 @@
 // a private kube-apiserver (same etcd) that one test can restart without disturbing the others.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
-import { logDir, stateDir } from "../cluster/state.ts";
+import { freePort } from "../cluster/ports.ts";
+import { logDir, readState, repoRoot as repo, stateDir } from "../cluster/state.ts";
 import { cluster, type GpuPool, kubectl, waitFor } from "../fixture.ts";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
 const node = join(repo, "node_modules/.bin/node");
 export const crdDir = join(repo, "crds");
 export const examplePolicyFile = join(repo, "examples/policy.yaml");
@@ -189,18 +187,6 @@ export async function startOperator(
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export interface PrivateApiserver {
   kubeconfig: string;
   restart: () => Promise<void>;
@@ -213,12 +199,8 @@ export interface PrivateApiserver {
  */
 export async function privateApiserver(t: TestContext): Promise<PrivateApiserver> {
   const c = await cluster();
-  const state = JSON.parse(
-    readFileSync(
-      join(process.env.MULL_E2E_STATE_DIR || join(repo, ".e2e"), "cluster.json"),
-      "utf8",
-    ),
-  ) as { processes: Array<{ name: string; pid: number }> };
+  const state = readState(stateDir(), "cluster");
+  if (!state) throw new Error("no cluster state: is the e2e cluster up?");
   const shared = state.processes.find((p) => p.name === "kube-apiserver");
   if (!shared) throw new Error("no kube-apiserver in the cluster state");
   const sharedArgs = readFileSync(`/proc/${shared.pid}/cmdline`, "utf8")
