@@ -1,9 +1,8 @@
 // The router's Prometheus metrics (prefix mull_). Labels are bounded: policy (only configured
 // names; anything else is "unknown"), bin, role, strategy, code, and endpoint for backend errors
 // (endpoints come from the config, not from clients). Never prompt text.
-import type { DescEnumValue } from "@bufbuild/protobuf";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { StrategySchema } from "../proto/gen/mull/v1/router_pb.ts";
+import { strategyName } from "./engine/table.ts";
 
 export class RouterMetrics {
   readonly registry = new Registry();
@@ -91,10 +90,8 @@ export function errorReason(reason: string): string {
   return "connection";
 }
 
-const strategyByNumber = StrategySchema.value as Record<number, DescEnumValue | undefined>;
-
 // Strategy enum value → its name for the strategy label ("auto" when the table decides).
 export function strategyLabel(strategy: number): string {
   if (strategy === 0) return "auto";
-  return strategyByNumber[strategy]?.name ?? "unknown";
+  return strategyName(strategy) ?? "unknown";
 }

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Estimator } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { normalizeAnswer } from "./answers.ts";
-import { createEngine, validateRequest } from "./engine.ts";
+import { createEngine } from "./engine.ts";
 import { EngineError } from "./errors.ts";
 import { DEFAULT_PROBLEM, fakeBackends } from "./testing/fake-backends.ts";
 import { makeContext, makePolicy, makeRequest } from "./testing/fixtures.ts";
@@ -143,10 +143,10 @@ describe("solve: scoring", () => {
 describe("validateRequest", () => {
   it("applies Solve's checks without a backend", () => {
     assert.throws(
-      () => validateRequest(makeRequest({ prompt: " " }), makePolicy()),
+      () => createEngine().validate(makeRequest({ prompt: " " }), makePolicy()),
       invalid(/prompt is empty/),
     );
-    assert.doesNotThrow(() => validateRequest(makeRequest(), makePolicy()));
+    assert.doesNotThrow(() => createEngine().validate(makeRequest(), makePolicy()));
   });
 });
 

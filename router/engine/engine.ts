@@ -17,12 +17,7 @@ import type { EstimateDifficulty, Solve, SolveContext } from "./api.ts";
 import type { ScoredCandidate } from "./candidate.ts";
 import { binForScore, checkHint, probe } from "./difficulty.ts";
 import { invalidArgument } from "./errors.ts";
-import {
-  DEFAULT_OPTIONS,
-  type EngineOptions,
-  type EngineOptionsInput,
-  resolveOptions,
-} from "./options.ts";
+import { type EngineOptions, type EngineOptionsInput, resolveOptions } from "./options.ts";
 import { SeedAllocator } from "./seeds.ts";
 import { SearchCut, Session } from "./session.ts";
 import { STRATEGIES } from "./strategies/index.ts";
@@ -90,16 +85,6 @@ function validate(request: SolveRequest, policy: PolicySnapshot, options: Engine
     hint,
     bins,
   };
-}
-
-// The checks that need no backend, for a transport that wants to reject a bad request before
-// admitting it. Solve runs the same checks again.
-export function validateRequest(
-  request: SolveRequest,
-  policy: PolicySnapshot,
-  options: EngineOptions = DEFAULT_OPTIONS,
-): void {
-  validate(request, policy, options);
 }
 
 // Difficulty and table lookup: the part Solve and EstimateDifficulty share.
@@ -225,7 +210,3 @@ async function estimateDifficulty(
     usage: toProtoUsage(session.ledger.usage),
   });
 }
-
-const defaultEngine = createEngine();
-export const solveRequest: Solve = defaultEngine.solve;
-export const estimateRequestDifficulty: EstimateDifficulty = defaultEngine.estimateDifficulty;

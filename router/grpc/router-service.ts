@@ -6,15 +6,14 @@ import { create } from "@bufbuild/protobuf";
 import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import {
   type Router,
-  type SolveEvent,
-  SolveEventSchema,
   type SolveRequest,
   SolveRequestSchema,
   type SolveResponse,
 } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { Admission } from "../admission.ts";
 import type { FleetBackends } from "../backends/fleet-backends.ts";
-import type { EstimateDifficulty, Solve, SolveContext } from "../engine/api.ts";
+import type { SolveContext } from "../engine/api.ts";
+import type { Engine } from "../engine/engine.ts";
 import { type RouterMetrics, strategyLabel } from "../metrics.ts";
 import type { PolicySource } from "../policy/policy-source.ts";
 import { resolvePolicy } from "../policy/resolve-policy.ts";
@@ -23,13 +22,10 @@ import type { ServerCall, ServiceImpl } from "./adapter.ts";
 import { DEFAULT_DEADLINE, type DeadlineOptions, requestDeadline } from "./deadline.ts";
 import { statusName, toStatus } from "./status.ts";
 
-export interface RouterEngine {
-  solve: Solve;
-  estimateDifficulty: EstimateDifficulty;
-  // Run before a request takes a slot: a bad request is answered INVALID_ARGUMENT even when the
-  // router is full, rather than RESOURCE_EXHAUSTED (which would invite a retry).
-  validate: (request: SolveRequest, policy: PolicySnapshot) => void;
-}
+// What the service needs of the engine. validate runs before a request takes a slot: a bad
+// request is answered INVALID_ARGUMENT even when the router is full, rather than
+// RESOURCE_EXHAUSTED (which would invite a retry).
+export type RouterEngine = Pick<Engine, "solve" | "estimateDifficulty" | "validate">;
 
 export interface RouterServiceDeps {
   policies: PolicySource;
@@ -53,15 +49,9 @@ export function routerService(deps: RouterServiceDeps): ServiceImpl<typeof Route
 
     solveStream: (request, call, send) =>
       handle(deps, request, call, async (context, policy) => {
-        const response = await deps.engine.solve(request, {
-          ...context,
-          // The final response is written below, once, as the last event.
-          onEvent: (event: SolveEvent) => {
-            if (event.event.case !== "final") send(event);
-          },
-        });
+        // The engine's own events end with the final response, sent once.
+        const response = await deps.engine.solve(request, { ...context, onEvent: send });
         recordSolved(deps, policy, response);
-        send(create(SolveEventSchema, { event: { case: "final", value: response } }));
         return response;
       }).then(() => undefined),
 

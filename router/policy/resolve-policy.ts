@@ -5,10 +5,13 @@ import { invalidArgument, notFound } from "../engine/errors.ts";
 import type { PolicySource } from "./policy-source.ts";
 
 export function resolvePolicy(policies: PolicySource, name: string): PolicySnapshot {
-  const known = policies.names();
-  const list = known.length > 0 ? known.map((n) => `"${n}"`).join(", ") : "none configured";
-  if (name === "") throw invalidArgument(`policy is required (known policies: ${list})`);
+  // Built only for an error: the happy path is one map lookup.
+  const list = () => {
+    const known = policies.names();
+    return known.length > 0 ? known.map((n) => `"${n}"`).join(", ") : "none configured";
+  };
+  if (name === "") throw invalidArgument(`policy is required (known policies: ${list()})`);
   const policy = policies.get(name);
-  if (policy === undefined) throw notFound(`unknown policy "${name}" (known policies: ${list})`);
+  if (policy === undefined) throw notFound(`unknown policy "${name}" (known policies: ${list()})`);
   return policy;
 }
