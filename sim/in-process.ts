@@ -2,6 +2,7 @@
 // same functions the HTTP handlers call (sampleChoices, scoreInputs), with the request the
 // router's vLLM and PRM clients would send, but no sockets, JSON or batching delay. Calibration
 // runs the engine's real strategies on these; a test checks they answer exactly as HTTP does.
+import { endsSolution } from "../router/backends/vllm-proposer.ts";
 import type {
   GenerateRequest,
   GenerateResult,
@@ -57,9 +58,8 @@ export class InProcessProposer implements Proposer {
       promptTokens: countTokens(request.prompt),
       completions: choices.map((c, i) => ({
         text: c.text,
-        // As the vLLM client reads a choice: a named stop string ends a step; EOS or the
-        // length limit ends the solution.
-        finished: !(c.finish_reason === "stop" && typeof c.stop_reason === "string"),
+        // As the vLLM client reads a choice.
+        finished: endsSolution(c),
         completionTokens: completionTokens[i] ?? 0,
       })),
     };

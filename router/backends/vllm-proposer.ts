@@ -77,7 +77,7 @@ export function parseCompletion(url: string, raw: unknown, n: number): GenerateR
     promptTokens: response.usage?.prompt_tokens ?? 0,
     completions: choices.map((c, i) => ({
       text: c.text,
-      finished: !(c.finish_reason === "stop" && typeof c.stop_reason === "string"),
+      finished: endsSolution(c),
       completionTokens: perChoice[i] ?? 0,
     })),
   };
@@ -99,4 +99,10 @@ export function splitByWeight(total: number, weights: readonly number[]): number
     left--;
   }
   return shares;
+}
+
+// How vLLM says a sample ended the whole solution: a named stop string (the step delimiter)
+// ends only a step; EOS, a stop token or the length limit end the solution.
+export function endsSolution(choice: { finish_reason?: unknown; stop_reason?: unknown }): boolean {
+  return !(choice.finish_reason === "stop" && typeof choice.stop_reason === "string");
 }
