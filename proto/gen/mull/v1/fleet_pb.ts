@@ -2,8 +2,9 @@
 // @generated from file mull/v1/fleet.proto (package mull.v1, syntax proto3)
 /* eslint-disable */
 
-// Messages between the operator and the routers. Today they travel as the `<policy>-router`
-// ConfigMap and the router's YAML config (protobuf JSON mapping); later over the NATS fleet bus.
+// Messages between the operator and the routers. They travel over the NATS fleet bus (protobuf
+// binary: PolicySnapshot in the JetStream KV bucket, DemandReport on the demand subjects) or,
+// without NATS, as the `<policy>-router` ConfigMap and the router's YAML config (protobuf JSON).
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
@@ -17,7 +18,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 export const file_mull_v1_fleet: GenFile =
   /*@__PURE__*/
   fileDesc(
-    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIigKBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJIqsBCgtCaW5TbmFwc2hvdBILCgNiaW4YASABKA0SJwoGbGV2ZWxzGAIgAygLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIWCgltYXhfbGV2ZWwYAyABKA1IAIgBARIfCghwcm9wb3NlchgEIAEoCzINLm11bGwudjEuUG9vbBIfCgh2ZXJpZmllchgFIAEoCzINLm11bGwudjEuUG9vbEIMCgpfbWF4X2xldmVsIscCCg5Qb2xpY3lTbmFwc2hvdBIMCgRuYW1lGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDEgwKBGJpbnMYBCABKA0SJQoJZXN0aW1hdG9yGAUgASgOMhIubXVsbC52MS5Fc3RpbWF0b3ISFQoNcHJvYmVfc2FtcGxlcxgGIAEoDRISCgp0aHJlc2hvbGRzGAcgAygBEhsKE2RlZmF1bHRfZ2VuZXJhdGlvbnMYCCABKA0SFwoPbWF4X2dlbmVyYXRpb25zGAkgASgNEikKC2FnZ3JlZ2F0aW9uGAogASgOMhQubXVsbC52MS5BZ2dyZWdhdGlvbhIWCg5zdGVwX3NlcGFyYXRvchgLIAEoCRInCgliaW5fdGFibGUYDCADKAsyFC5tdWxsLnYxLkJpblNuYXBzaG90IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3QiXAoJQmluRGVtYW5kEgsKA2JpbhgBIAEoDRIQCghyZXF1ZXN0cxgCIAEoBBIXCg9wcm9wb3Nlcl90b2tlbnMYAyABKAQSFwoPdmVyaWZpZXJfdG9rZW5zGAQgASgEIn4KDERlbWFuZFJlcG9ydBIRCglyb3V0ZXJfaWQYASABKAkSDgoGcG9saWN5GAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIWCg53aW5kb3dfc2Vjb25kcxgEIAEoARIgCgRiaW5zGAUgAygLMhIubXVsbC52MS5CaW5EZW1hbmQqOwoJRXN0aW1hdG9yEhkKFUVTVElNQVRPUl9VTlNQRUNJRklFRBAAEgkKBXByb2JlEAESCAoEaGludBACYgZwcm90bzM",
+    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIigKBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJIqsBCgtCaW5TbmFwc2hvdBILCgNiaW4YASABKA0SJwoGbGV2ZWxzGAIgAygLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIWCgltYXhfbGV2ZWwYAyABKA1IAIgBARIfCghwcm9wb3NlchgEIAEoCzINLm11bGwudjEuUG9vbBIfCgh2ZXJpZmllchgFIAEoCzINLm11bGwudjEuUG9vbEIMCgpfbWF4X2xldmVsIscCCg5Qb2xpY3lTbmFwc2hvdBIMCgRuYW1lGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDEgwKBGJpbnMYBCABKA0SJQoJZXN0aW1hdG9yGAUgASgOMhIubXVsbC52MS5Fc3RpbWF0b3ISFQoNcHJvYmVfc2FtcGxlcxgGIAEoDRISCgp0aHJlc2hvbGRzGAcgAygBEhsKE2RlZmF1bHRfZ2VuZXJhdGlvbnMYCCABKA0SFwoPbWF4X2dlbmVyYXRpb25zGAkgASgNEikKC2FnZ3JlZ2F0aW9uGAogASgOMhQubXVsbC52MS5BZ2dyZWdhdGlvbhIWCg5zdGVwX3NlcGFyYXRvchgLIAEoCRInCgliaW5fdGFibGUYDCADKAsyFC5tdWxsLnYxLkJpblNuYXBzaG90IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw",
     [file_mull_v1_router],
   );
 
@@ -184,6 +185,9 @@ export const RouterConfigSchema: GenMessage<RouterConfig> =
   messageDesc(file_mull_v1_fleet, 3);
 
 /**
+ * What one router saw of one bin during one report window. Counters are uint32 so that TS sees
+ * numbers, not bigints: one window's counts stay far below 2^32.
+ *
  * @generated from message mull.v1.BinDemand
  */
 export type BinDemand = Message<"mull.v1.BinDemand"> & {
@@ -193,19 +197,66 @@ export type BinDemand = Message<"mull.v1.BinDemand"> & {
   bin: number;
 
   /**
-   * @generated from field: uint64 requests = 2;
+   * Requests that arrived (were routed to this bin) in the window.
+   *
+   * @generated from field: uint32 requests = 2;
    */
-  requests: bigint;
+  requests: number;
 
   /**
-   * @generated from field: uint64 proposer_tokens = 3;
+   * Tokens spent by the requests that finished in the window (prompt + completion for the
+   * proposer, scored tokens for the verifier); divided by `finished` they give the cost per request.
+   *
+   * @generated from field: uint32 proposer_tokens = 3;
    */
-  proposerTokens: bigint;
+  proposerTokens: number;
 
   /**
-   * @generated from field: uint64 verifier_tokens = 4;
+   * @generated from field: uint32 verifier_tokens = 4;
    */
-  verifierTokens: bigint;
+  verifierTokens: number;
+
+  /**
+   * Requests that finished in the window, successfully or not: the denominator of the costs.
+   *
+   * @generated from field: uint32 finished = 5;
+   */
+  finished: number;
+
+  /**
+   * Finished requests that failed (any gRPC code but OK).
+   *
+   * @generated from field: uint32 errors = 6;
+   */
+  errors: number;
+
+  /**
+   * Sum of the time the finished requests waited for admission or for a replica, in seconds.
+   *
+   * @generated from field: double queue_wait_seconds = 7;
+   */
+  queueWaitSeconds: number;
+
+  /**
+   * Arrived requests per budget level they ran at (index = level, 0 = cheapest).
+   *
+   * @generated from field: repeated uint32 requests_by_level = 8;
+   */
+  requestsByLevel: number[];
+
+  /**
+   * Requests waiting now because the bin has no ready replica (scale from zero).
+   *
+   * @generated from field: uint32 waiting_for_replica = 9;
+   */
+  waitingForReplica: number;
+
+  /**
+   * Arrived requests the router stepped down a level because its own queue for the bin was long.
+   *
+   * @generated from field: uint32 stepped_down = 10;
+   */
+  steppedDown: number;
 };
 
 /**
@@ -221,6 +272,8 @@ export const BinDemandSchema: GenMessage<BinDemand> =
  */
 export type DemandReport = Message<"mull.v1.DemandReport"> & {
   /**
+   * Random per router process: a restarted router is a new reporter.
+   *
    * @generated from field: string router_id = 1;
    */
   routerId: string;
@@ -236,6 +289,8 @@ export type DemandReport = Message<"mull.v1.DemandReport"> & {
   namespace: string;
 
   /**
+   * The time this report covers, since the router's previous report (or its start).
+   *
    * @generated from field: double window_seconds = 4;
    */
   windowSeconds: number;
@@ -244,6 +299,20 @@ export type DemandReport = Message<"mull.v1.DemandReport"> & {
    * @generated from field: repeated mull.v1.BinDemand bins = 5;
    */
   bins: BinDemand[];
+
+  /**
+   * Increases by one per report of this router and policy; a repeated number is a duplicate.
+   *
+   * @generated from field: uint32 sequence = 6;
+   */
+  sequence: number;
+
+  /**
+   * Sent out of turn because a request is waiting for a bin with no ready replica.
+   *
+   * @generated from field: bool urgent = 7;
+   */
+  urgent: boolean;
 };
 
 /**
