@@ -5,12 +5,12 @@ import { Admission } from "./admission.ts";
 import { FleetBackends } from "./backends/fleet-backends.ts";
 import type { CallOptions } from "./backends/pool-caller.ts";
 import type { EjectionOptions } from "./backends/replica.ts";
-import type { DeadlineOptions } from "./grpc/deadline.ts";
-import type { RouterEngine } from "./grpc/router-service.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc/server.ts";
 import { errorReason, RouterMetrics } from "./metrics.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.ts";
 import type { PolicySource } from "./policy/policy-source.ts";
+import type { DeadlineOptions } from "./service/deadline.ts";
+import { type RouterEngine, solveService } from "./service/solve-service.ts";
 
 export interface RouterOptions {
   policies: PolicySource;
@@ -72,23 +72,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const unsubscribe = options.policies.subscribe((policies) => backends.retain(policies.values()));
 
   let draining = false;
-  const grpc: GrpcServer = await startGrpcServer(
-    {
-      policies: options.policies,
-      backends,
-      engine: options.engine,
-      admission,
-      metrics,
-      ...(options.deadline ? { deadline: options.deadline } : {}),
-      ...(options.logError ? { logError: options.logError } : {}),
-    },
-    {
-      host: options.host ?? ROUTER_DEFAULTS.host,
-      port: options.port ?? ROUTER_DEFAULTS.port,
-      maxReceiveMessageBytes:
-        options.maxReceiveMessageBytes ?? ROUTER_DEFAULTS.maxReceiveMessageBytes,
-    },
-  );
+  const service = solveService({
+    policies: options.policies,
+    backends,
+    engine: options.engine,
+    admission,
+    metrics,
+    ...(options.deadline ? { deadline: options.deadline } : {}),
+    ...(options.logError ? { logError: options.logError } : {}),
+  });
+  const grpc: GrpcServer = await startGrpcServer(service, {
+    host: options.host ?? ROUTER_DEFAULTS.host,
+    port: options.port ?? ROUTER_DEFAULTS.port,
+    maxReceiveMessageBytes:
+      options.maxReceiveMessageBytes ?? ROUTER_DEFAULTS.maxReceiveMessageBytes,
+  });
   let metricsServer: MetricsServer | undefined;
   if (options.metricsPort !== undefined) {
     metricsServer = await startMetricsServer({
@@ -109,7 +107,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     shutdown: (graceMs = options.shutdownGraceMs ?? ROUTER_DEFAULTS.shutdownGraceMs) => {
       stopping ??= (async () => {
         draining = true;
-        await grpc.shutdown(graceMs);
+        // Health turns NOT_SERVING first (synchronously), then the queue is failed.
+        const grpcDrained = grpc.shutdown(graceMs);
+        admission.close("router shutting down");
+        await grpcDrained;
         unsubscribe();
         backends.close();
         await metricsServer?.close();

@@ -1,143 +1,29 @@
-// The mull.v1.Router service: each call resolves its policy, is checked, waits for a slot
-// (bounded), runs the engine with the call's deadline, and is counted once with its final
-// status. The engine does the thinking; this file only carries requests to it and back.
-import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
-import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
-import {
-  type Router,
-  type SolveRequest,
-  SolveRequestSchema,
-  type SolveResponse,
-} from "../../proto/gen/mull/v1/router_pb.ts";
-import type { Admission } from "../admission.ts";
-import type { FleetBackends } from "../backends/fleet-backends.ts";
-import type { SolveContext } from "../engine/api.ts";
-import type { Engine } from "../engine/engine.ts";
-import { type RouterMetrics, strategyLabel } from "../metrics.ts";
-import type { PolicySource } from "../policy/policy-source.ts";
-import { resolvePolicy } from "../policy/resolve-policy.ts";
-import { templatesFor } from "../policy/templates.ts";
+// The mull.v1.Router service over gRPC: a thin shell over service/solve-service.ts, which does
+// the handling shared with the HTTP front door. This file only turns a grpc-js call into the
+// deadline and cancellation the shared handling wants.
+import type { Router } from "../../proto/gen/mull/v1/router_pb.ts";
+import type { CallLifetime } from "../service/deadline.ts";
+import type { SolveService } from "../service/solve-service.ts";
 import type { ServerCall, ServiceImpl } from "./adapter.ts";
-import { DEFAULT_DEADLINE, type DeadlineOptions, requestDeadline } from "./deadline.ts";
-import { statusName, toStatus } from "./status.ts";
 
-// What the service needs of the engine. validate runs before a request takes a slot: a bad
-// request is answered INVALID_ARGUMENT even when the router is full, rather than
-// RESOURCE_EXHAUSTED (which would invite a retry).
-export type RouterEngine = Pick<Engine, "solve" | "estimateDifficulty" | "validate">;
-
-export interface RouterServiceDeps {
-  policies: PolicySource;
-  backends: FleetBackends;
-  engine: RouterEngine;
-  admission: Admission;
-  metrics?: RouterMetrics;
-  deadline?: DeadlineOptions;
-  // Unexpected (INTERNAL) errors go here with their stack.
-  logError?: (message: string, error: unknown) => void;
-}
-
-export function routerService(deps: RouterServiceDeps): ServiceImpl<typeof Router> {
+export function routerService(service: SolveService): ServiceImpl<typeof Router> {
   return {
-    solve: (request, call) =>
-      handle(deps, request, call, async (context, policy) => {
-        const response = await deps.engine.solve(request, context);
-        recordSolved(deps, policy, response);
-        return response;
-      }),
-
+    solve: (request, call) => service.solve(request, lifetimeOf(call)),
     solveStream: (request, call, send) =>
-      handle(deps, request, call, async (context, policy) => {
-        // The engine's own events end with the final response, sent once.
-        const response = await deps.engine.solve(request, { ...context, onEvent: send });
-        recordSolved(deps, policy, response);
-        return response;
-      }).then(() => undefined),
-
-    estimateDifficulty: (request, call) => {
-      const asSolve = create(SolveRequestSchema, {
-        policy: request.policy,
-        prompt: request.prompt,
-        requestId: request.requestId,
-      });
-      return handle(deps, asSolve, call, (context) =>
-        deps.engine.estimateDifficulty(asSolve, context),
-      );
-    },
+      service.solveStream(request, lifetimeOf(call), send).then(() => undefined),
+    estimateDifficulty: (request, call) => service.estimateDifficulty(request, lifetimeOf(call)),
   };
 }
 
-async function handle<T extends { config?: { strategy: number } | undefined }>(
-  deps: RouterServiceDeps,
-  request: SolveRequest,
-  call: ServerCall,
-  run: (context: SolveContext, policy: PolicySnapshot) => Promise<T>,
-): Promise<T> {
-  const started = performance.now();
-  const deadline = requestDeadline(call, deps.deadline ?? DEFAULT_DEADLINE);
-  const { metrics, admission } = deps;
-  let policyLabel = "unknown";
-  let strategy = strategyLabel(request.strategy);
-  let code = "OK";
-  try {
-    const policy = resolvePolicy(deps.policies, request.policy);
-    policyLabel = policy.name;
-    deps.engine.validate(request, policy);
-    if (request.requestId === "") request.requestId = randomUUID();
-
-    const queuedAt = performance.now();
-    const release = await admission.acquire(deadline.signal);
-    metrics?.queueWait.observe((performance.now() - queuedAt) / 1000);
-    updateGauges(deps);
-    try {
-      const templates = templatesFor(policy);
-      const result = await run(
-        {
-          policy,
-          templates,
-          backendsFor: deps.backends.forRequest(policy, templates),
-          signal: deadline.signal,
-          remainingMs: deadline.remainingMs,
-        },
-        policy,
-      );
-      if (result.config) strategy = strategyLabel(result.config.strategy);
-      return result;
-    } finally {
-      release();
-      updateGauges(deps);
-    }
-  } catch (error) {
-    const status = toStatus(error);
-    code = statusName(status.code);
-    if (code === "INTERNAL")
-      deps.logError?.(`request ${request.requestId}: ${status.details}`, error);
-    throw error;
-  } finally {
-    deadline.dispose();
-    metrics?.requests.inc({ policy: policyLabel, strategy, code });
-    metrics?.duration.observe({ policy: policyLabel, code }, (performance.now() - started) / 1000);
-  }
-}
-
-function updateGauges(deps: RouterServiceDeps): void {
-  deps.metrics?.inFlight.set(deps.admission.inFlight);
-  deps.metrics?.queued.set(deps.admission.queued);
-}
-
-function recordSolved(deps: RouterServiceDeps, policy: PolicySnapshot, r: SolveResponse): void {
-  const m = deps.metrics;
-  if (m === undefined) return;
-  const bin = String(r.bin);
-  const strategy = strategyLabel(r.config?.strategy ?? 0);
-  m.bin.inc({ policy: policy.name, bin });
-  const usage = r.usage;
-  if (usage === undefined) return;
-  m.generations.inc({ policy: policy.name, bin, strategy }, usage.generations);
-  m.tokens.inc(
-    { policy: policy.name, role: "proposer" },
-    Number(usage.proposerPromptTokens + usage.proposerCompletionTokens),
-  );
-  m.tokens.inc({ policy: policy.name, role: "verifier" }, Number(usage.verifierTokens));
+export function lifetimeOf(
+  call: Pick<ServerCall, "getDeadline" | "on" | "removeListener">,
+): CallLifetime {
+  const raw = call.getDeadline();
+  return {
+    deadline: raw instanceof Date ? raw.getTime() : raw,
+    onCancel: (listener) => {
+      call.on("cancelled", listener);
+      return () => call.removeListener("cancelled", listener);
+    },
+  };
 }

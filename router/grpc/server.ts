@@ -8,8 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { Router } from "../../proto/gen/mull/v1/router_pb.ts";
+import type { SolveService } from "../service/solve-service.ts";
 import { serviceDefinition, serviceHandlers } from "./adapter.ts";
-import { type RouterServiceDeps, routerService } from "./router-service.ts";
+import { routerService } from "./router-service.ts";
 
 export interface GrpcServerOptions {
   host: string;
@@ -25,13 +26,13 @@ export interface GrpcServer {
 }
 
 export async function startGrpcServer(
-  deps: RouterServiceDeps,
+  service: SolveService,
   options: GrpcServerOptions,
 ): Promise<GrpcServer> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
   });
-  server.addService(serviceDefinition(Router), serviceHandlers(Router, routerService(deps)));
+  server.addService(serviceDefinition(Router), serviceHandlers(Router, routerService(service)));
 
   const health = new HealthImplementation({ "": "SERVING", [Router.typeName]: "SERVING" });
   health.addToServer(server);
@@ -50,7 +51,6 @@ export async function startGrpcServer(
     shutdown: async (graceMs) => {
       health.setStatus("", "NOT_SERVING");
       health.setStatus(Router.typeName, "NOT_SERVING");
-      deps.admission.close("router shutting down");
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<"late">((resolve) => {

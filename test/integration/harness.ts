@@ -15,13 +15,13 @@ import {
 import { createEngine } from "../../router/engine/engine.ts";
 import type { EngineOptionsInput } from "../../router/engine/options.ts";
 import { createClient, type ServiceClient } from "../../router/grpc/adapter.ts";
-import type { RouterEngine } from "../../router/grpc/router-service.ts";
 import { StaticPolicySource } from "../../router/policy/policy-source.ts";
 import {
   type RouterOptions,
   type RunningRouter,
   startRouter,
 } from "../../router/router-process.ts";
+import type { RouterEngine } from "../../router/service/solve-service.ts";
 import type { SpeedConfig } from "../../sim/batch-scheduler.ts";
 import { type Fleet, startFleet } from "../../sim/fleet.ts";
 

@@ -1,0 +1,178 @@
+// The router's request handling, whatever the transport: each call resolves its policy, is
+// checked, waits for a slot (bounded), runs the engine with the call's deadline, and is counted
+// once with its final status. gRPC (grpc/router-service.ts) and the OpenAI-compatible HTTP front
+// door (http/) are thin shells over this, so both share one admission, one set of metrics and
+// one engine.
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import {
+  type EstimateDifficultyRequest,
+  type EstimateDifficultyResponse,
+  type SolveEvent,
+  type SolveRequest,
+  SolveRequestSchema,
+  type SolveResponse,
+} from "../../proto/gen/mull/v1/router_pb.ts";
+import type { Admission } from "../admission.ts";
+import type { FleetBackends } from "../backends/fleet-backends.ts";
+import type { SolveContext } from "../engine/api.ts";
+import type { Engine } from "../engine/engine.ts";
+import { EngineError } from "../engine/errors.ts";
+import { type RouterMetrics, strategyLabel } from "../metrics.ts";
+import type { PolicySource } from "../policy/policy-source.ts";
+import { resolvePolicy } from "../policy/resolve-policy.ts";
+import { templatesFor } from "../policy/templates.ts";
+import {
+  type CallLifetime,
+  clientCancelled,
+  DEFAULT_DEADLINE,
+  type DeadlineOptions,
+  requestDeadline,
+} from "./deadline.ts";
+
+// What the service needs of the engine. validate runs before a request takes a slot: a bad
+// request is answered INVALID_ARGUMENT even when the router is full, rather than
+// RESOURCE_EXHAUSTED (which would invite a retry).
+export type RouterEngine = Pick<Engine, "solve" | "estimateDifficulty" | "validate">;
+
+export interface SolveServiceDeps {
+  policies: PolicySource;
+  backends: FleetBackends;
+  engine: RouterEngine;
+  admission: Admission;
+  metrics?: RouterMetrics;
+  deadline?: DeadlineOptions;
+  // Unexpected (INTERNAL) errors go here with their stack.
+  logError?: (message: string, error: unknown) => void;
+}
+
+export interface SolveService {
+  solve(request: SolveRequest, call: CallLifetime): Promise<SolveResponse>;
+  // Sends the engine's events as they happen; the last one carries the final response, which
+  // is also returned.
+  solveStream(
+    request: SolveRequest,
+    call: CallLifetime,
+    send: (event: SolveEvent) => void,
+  ): Promise<SolveResponse>;
+  estimateDifficulty(
+    request: EstimateDifficultyRequest,
+    call: CallLifetime,
+  ): Promise<EstimateDifficultyResponse>;
+  readonly policies: PolicySource;
+}
+
+export function solveService(deps: SolveServiceDeps): SolveService {
+  return {
+    policies: deps.policies,
+
+    solve: (request, call) =>
+      handle(deps, request, call, async (context, policy) => {
+        const response = await deps.engine.solve(request, context);
+        recordSolved(deps, policy, response);
+        return response;
+      }),
+
+    solveStream: (request, call, send) =>
+      handle(deps, request, call, async (context, policy) => {
+        // The engine's own events end with the final response, sent once.
+        const response = await deps.engine.solve(request, { ...context, onEvent: send });
+        recordSolved(deps, policy, response);
+        return response;
+      }),
+
+    estimateDifficulty: (request, call) => {
+      const asSolve = create(SolveRequestSchema, {
+        policy: request.policy,
+        prompt: request.prompt,
+        requestId: request.requestId,
+      });
+      return handle(deps, asSolve, call, (context) =>
+        deps.engine.estimateDifficulty(asSolve, context),
+      );
+    },
+  };
+}
+
+async function handle<T extends { config?: { strategy: number } | undefined }>(
+  deps: SolveServiceDeps,
+  request: SolveRequest,
+  call: CallLifetime,
+  run: (context: SolveContext, policy: PolicySnapshot) => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const deadline = requestDeadline(call, deps.deadline ?? DEFAULT_DEADLINE);
+  const { metrics, admission } = deps;
+  let policyLabel = "unknown";
+  let strategy = strategyLabel(request.strategy);
+  let code = "OK";
+  try {
+    const policy = resolvePolicy(deps.policies, request.policy);
+    policyLabel = policy.name;
+    deps.engine.validate(request, policy);
+    if (request.requestId === "") request.requestId = randomUUID();
+
+    const queuedAt = performance.now();
+    const release = await admission.acquire(deadline.signal);
+    metrics?.queueWait.observe((performance.now() - queuedAt) / 1000);
+    updateGauges(deps);
+    try {
+      const templates = templatesFor(policy);
+      const result = await run(
+        {
+          policy,
+          templates,
+          backendsFor: deps.backends.forRequest(policy, templates),
+          signal: deadline.signal,
+          remainingMs: deadline.remainingMs,
+        },
+        policy,
+      );
+      if (result.config) strategy = strategyLabel(result.config.strategy);
+      // A best-so-far answer to a client that has gone is not an answer: it is counted as
+      // cancelled (its tokens are still counted, by recordSolved).
+      if (clientCancelled(deadline.signal)) code = "CANCELLED";
+      return result;
+    } finally {
+      release();
+      updateGauges(deps);
+    }
+  } catch (error) {
+    code = errorCode(error);
+    if (code === "INTERNAL") {
+      deps.logError?.(`request ${request.requestId}: ${(error as Error)?.message}`, error);
+    }
+    throw error;
+  } finally {
+    deadline.dispose();
+    metrics?.requests.inc({ policy: policyLabel, strategy, code });
+    metrics?.duration.observe({ policy: policyLabel, code }, (performance.now() - started) / 1000);
+  }
+}
+
+// The status name ("NOT_FOUND", ...) of an error: EngineErrors carry it; anything else is a bug.
+export function errorCode(error: unknown): EngineError["code"] {
+  return error instanceof EngineError ? error.code : "INTERNAL";
+}
+
+function updateGauges(deps: SolveServiceDeps): void {
+  deps.metrics?.inFlight.set(deps.admission.inFlight);
+  deps.metrics?.queued.set(deps.admission.queued);
+}
+
+function recordSolved(deps: SolveServiceDeps, policy: PolicySnapshot, r: SolveResponse): void {
+  const m = deps.metrics;
+  if (m === undefined) return;
+  const bin = String(r.bin);
+  const strategy = strategyLabel(r.config?.strategy ?? 0);
+  m.bin.inc({ policy: policy.name, bin });
+  const usage = r.usage;
+  if (usage === undefined) return;
+  m.generations.inc({ policy: policy.name, bin, strategy }, usage.generations);
+  m.tokens.inc(
+    { policy: policy.name, role: "proposer" },
+    Number(usage.proposerPromptTokens + usage.proposerCompletionTokens),
+  );
+  m.tokens.inc({ policy: policy.name, role: "verifier" }, Number(usage.verifierTokens));
+}
