@@ -5,7 +5,7 @@ import { Admission } from "./admission.ts";
 import { FleetBackends } from "./backends/fleet-backends.ts";
 import type { CallOptions } from "./backends/pool-caller.ts";
 import type { EjectionOptions } from "./backends/replica.ts";
-import { type GrpcServer, startGrpcServer } from "./grpc/server.ts";
+import { type ConnectionLimits, type GrpcServer, startGrpcServer } from "./grpc/server.ts";
 import { errorReason, RouterMetrics } from "./metrics.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.ts";
 import type { PolicySource } from "./policy/policy-source.ts";
@@ -23,6 +23,8 @@ export interface RouterOptions {
   maxInFlight?: number;
   maxQueue?: number;
   maxReceiveMessageBytes?: number;
+  // Client connection keepalive, idle timeout and max age (grpc/server.ts has the defaults).
+  connections?: Partial<ConnectionLimits>;
   callTimeoutMs?: number;
   maxAttempts?: number;
   ejection?: EjectionOptions;
@@ -86,6 +88,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     port: options.port ?? ROUTER_DEFAULTS.port,
     maxReceiveMessageBytes:
       options.maxReceiveMessageBytes ?? ROUTER_DEFAULTS.maxReceiveMessageBytes,
+    ...(options.connections ? { connections: options.connections } : {}),
   });
   let metricsServer: MetricsServer | undefined;
   if (options.metricsPort !== undefined) {

@@ -1,6 +1,7 @@
 // The budget is never exceeded: every strategy, many generation and token budgets, short and long
-// solutions. A request either answers within its budget or fails with RESOURCE_EXHAUSTED (when
-// the token bound leaves no room for even one complete candidate) — never over it.
+// solutions. A request either answers within its budget or fails with INVALID_ARGUMENT (when
+// the token bound leaves no room for even one complete candidate) — never over it, and never
+// RESOURCE_EXHAUSTED, which clients treat as retryable.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
@@ -47,7 +48,7 @@ describe("budget guard", () => {
               if (r.partial) partial++;
             } catch (error) {
               assert.ok(
-                error instanceof EngineError && error.code === "RESOURCE_EXHAUSTED",
+                error instanceof EngineError && error.code === "INVALID_ARGUMENT",
                 String(error),
               );
               // Only a bound below one token per probe sample leaves no candidate at all.

@@ -18,6 +18,7 @@ import type { ScoredCandidate } from "./candidate.ts";
 import { binForScore, checkHint, probe } from "./difficulty.ts";
 import { invalidArgument } from "./errors.ts";
 import { type EngineOptions, type EngineOptionsInput, resolveOptions } from "./options.ts";
+import { checkPrompt, checkRequestId } from "./request-checks.ts";
 import { SeedAllocator } from "./seeds.ts";
 import { SearchCut, Session } from "./session.ts";
 import { STRATEGIES } from "./strategies/index.ts";
@@ -63,12 +64,8 @@ interface Plan {
 }
 
 function validate(request: SolveRequest, policy: PolicySnapshot, options: EngineOptions): Plan {
-  if (request.prompt.trim() === "") throw invalidArgument("prompt is empty");
-  if (request.prompt.length > options.maxPromptChars) {
-    throw invalidArgument(
-      `prompt is ${request.prompt.length} characters, above the limit of ${options.maxPromptChars}`,
-    );
-  }
+  checkRequestId(request.requestId);
+  checkPrompt(request.prompt, options.maxPromptChars);
   const bins = Math.max(1, policy.bins);
   const hint =
     request.difficultyHint === undefined ? undefined : checkHint(request.difficultyHint, bins);

@@ -17,7 +17,29 @@ export interface GrpcServerOptions {
   port: number;
   // Requests larger than this are refused by grpc-js with RESOURCE_EXHAUSTED before decoding.
   maxReceiveMessageBytes: number;
+  connections?: Partial<ConnectionLimits>;
 }
+
+// How long a client connection may live, so none is held open for ever: not one that went
+// quiet (the idle timeout also closes a connection that sent only the HTTP/2 preface, or
+// nothing at all: grpc-js starts the timer when the TCP connection opens), not one whose peer
+// vanished (keepalive pings), and not a busy one for ever either (max age, so clients rebalance
+// across router replicas after a scale-up; calls in flight get the grace period).
+export interface ConnectionLimits {
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxAgeMs: number;
+  maxAgeGraceMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  idleTimeoutMs: 300_000,
+  maxAgeMs: 1_800_000,
+  maxAgeGraceMs: 600_000,
+};
 
 export interface GrpcServer {
   port: number;
@@ -29,8 +51,14 @@ export async function startGrpcServer(
   service: SolveService,
   options: GrpcServerOptions,
 ): Promise<GrpcServer> {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
+    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": limits.idleTimeoutMs,
+    "grpc.max_connection_age_ms": limits.maxAgeMs,
+    "grpc.max_connection_age_grace_ms": limits.maxAgeGraceMs,
   });
   server.addService(serviceDefinition(Router), serviceHandlers(Router, routerService(service)));
 

@@ -9,10 +9,23 @@ export interface GrpcStatus {
   details: string;
 }
 
+// The status message travels as an HTTP/2 trailer; a client resets the whole connection (every
+// stream on it) when a header block exceeds its limit (grpc-js: 16 KB by default). Messages that
+// quote input are already cut (engine/echo.ts); this bounds everything else, e.g. a backend's
+// error text.
+export const MAX_STATUS_DETAILS_CHARS = 2_000;
+
 export function toStatus(error: unknown): GrpcStatus {
-  if (error instanceof EngineError) return { code: status[error.code], details: error.message };
+  if (error instanceof EngineError) {
+    return { code: status[error.code], details: bounded(error.message) };
+  }
   const message = error instanceof Error ? error.message : String(error);
-  return { code: status.INTERNAL, details: `internal error: ${message}` };
+  return { code: status.INTERNAL, details: bounded(`internal error: ${message}`) };
+}
+
+function bounded(details: string): string {
+  if (details.length <= MAX_STATUS_DETAILS_CHARS) return details;
+  return `${details.slice(0, MAX_STATUS_DETAILS_CHARS)}… (${details.length} characters)`;
 }
 
 export function toServiceError(error: unknown): Partial<ServiceError> {

@@ -2,7 +2,7 @@
 // run into a result: it picks the answer from the request's candidates and, when the search was
 // cut short (deadline, token bound), answers with the best so far instead of failing.
 import type { ScoredCandidate } from "../candidate.ts";
-import { EngineError } from "../errors.ts";
+import { EngineError, invalidArgument } from "../errors.ts";
 import type { EngineOptions } from "../options.ts";
 import { type CutReason, SearchCut, type Session } from "../session.ts";
 import type { ResolvedConfig, StrategyName } from "../table.ts";
@@ -83,13 +83,14 @@ export function cutError(cut: SearchCut): EngineError {
       );
     case "cancelled":
       return new EngineError("CANCELLED", cut.message);
+    // A budget too small for one candidate is the request's own limit, not the router's
+    // capacity: RESOURCE_EXHAUSTED would tell clients to retry the same impossible request.
     case "tokens":
-      return new EngineError(
-        "RESOURCE_EXHAUSTED",
-        `budget.max_tokens ran out before any candidate was complete: ${cut.message}`,
+      return invalidArgument(
+        `budget.max_tokens is too small for even one complete candidate: ${cut.message}`,
       );
     case "generations":
-      return new EngineError("RESOURCE_EXHAUSTED", `budget.max_generations: ${cut.message}`);
+      return invalidArgument(`budget.max_generations is too small: ${cut.message}`);
   }
 }
 

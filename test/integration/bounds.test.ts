@@ -1,0 +1,117 @@
+// Everything a client sends is bounded: fields echoed into a status are cut and escaped (a huge
+// one must not reset the client's HTTP/2 connection and the healthy calls on it), free-text
+// fields have limits, an impossible token budget is the client's error (not a retryable
+// RESOURCE_EXHAUSTED), and a connection that never completes a request is closed.
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { after, before, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import { speedConfig } from "../../sim/batch-scheduler.ts";
+import { POLICY, type Stack, startStack } from "./harness.ts";
+
+let stack: Stack;
+const IDLE_MS = 400;
+
+before(async () => {
+  stack = await startStack({
+    bins: 1,
+    speed: speedConfig(4),
+    levels: [{ strategy: Strategy.bestOfN, generations: 4 }],
+    router: { connections: { idleTimeoutMs: IDLE_MS } },
+  });
+});
+after(() => stack.close());
+
+const prompt = "Problem 1: How many ways can 5 people choose 2 representatives?";
+
+async function status(call: Promise<unknown>): Promise<{ code: string; details: string }> {
+  try {
+    await call;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    return { code: grpc.status[e.code] ?? String(e.code), details: e.details };
+  }
+  return { code: "OK", details: "" };
+}
+
+test("a 300 KB policy name is NOT_FOUND with a short message; a stream on the same channel survives", async () => {
+  const events: string[] = [];
+  const stream = (async () => {
+    for await (const event of stack.client.solveStream(
+      { policy: POLICY, prompt },
+      { timeoutMs: 30_000 },
+    )) {
+      events.push(event.event.case ?? "");
+    }
+  })();
+  const huge = "p".repeat(300 * 1024);
+  const s = await status(stack.client.solve({ policy: huge, prompt }, { timeoutMs: 30_000 }));
+  assert.equal(s.code, "NOT_FOUND");
+  assert.ok(s.details.length < 400, `details are ${s.details.length} characters`);
+  assert.match(s.details, /unknown policy "p{200}"… \(307200 characters\)/);
+  await stream;
+  assert.equal(events.at(-1), "final", `stream events: ${events.join(",")}`);
+});
+
+test("a policy name with control characters is echoed escaped", async () => {
+  const s = await status(stack.client.solve({ policy: "evil\r\nX-Forged: 1", prompt }));
+  assert.equal(s.code, "NOT_FOUND");
+  assert.match(s.details, /unknown policy "evil\\r\\nX-Forged: 1"/);
+});
+
+test("request_id: over 128 characters or unprintable is INVALID_ARGUMENT", async () => {
+  const long = await status(
+    stack.client.solve({ policy: POLICY, prompt, requestId: "r".repeat(129) }),
+  );
+  assert.equal(long.code, "INVALID_ARGUMENT");
+  assert.match(long.details, /request_id is 129 characters/);
+  const control = await status(
+    stack.client.solve({ policy: POLICY, prompt, requestId: "a\u0007b" }),
+  );
+  assert.equal(control.code, "INVALID_ARGUMENT");
+  assert.match(control.details, /request_id must be printable ASCII, got "a\\u0007b"/);
+});
+
+test("a prompt of only zero-width characters or NULs is INVALID_ARGUMENT", async () => {
+  for (const invisible of ["\u200b\u200d\ufeff", "\u0000\u0000\u0000"]) {
+    const s = await status(stack.client.solve({ policy: POLICY, prompt: invisible }));
+    assert.equal(s.code, "INVALID_ARGUMENT", JSON.stringify(invisible));
+    assert.match(s.details, /no visible character/);
+  }
+});
+
+test("max_tokens: 1 is INVALID_ARGUMENT, never RESOURCE_EXHAUSTED", async () => {
+  const s = await status(
+    stack.client.solve(
+      { policy: POLICY, prompt, budget: { maxTokens: 1n } },
+      { timeoutMs: 30_000 },
+    ),
+  );
+  assert.equal(s.code, "INVALID_ARGUMENT");
+  assert.match(s.details, /budget\.max_tokens is too small/);
+});
+
+// Resolves when the server closes the socket; the test's own timeout bounds the wait.
+function closedByServer(send: Buffer | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(stack.router.port, "127.0.0.1", () => {
+      if (send) socket.write(send);
+    });
+    socket.on("data", () => {}); // the server's SETTINGS and GOAWAY
+    socket.on("error", reject);
+    socket.on("close", () => resolve());
+  });
+}
+
+test("a connection that sends only the HTTP/2 preface, or nothing, is closed", {
+  timeout: 20_000,
+}, async () => {
+  await Promise.all([
+    closedByServer(Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")),
+    closedByServer(undefined),
+  ]);
+  // The router still serves.
+  const response = await stack.client.solve({ policy: POLICY, prompt }, { timeoutMs: 30_000 });
+  assert.notEqual(response.answer, "");
+});
