@@ -240,6 +240,18 @@ const strategyLevel = obj(
       minimum: 1,
       maximum: 1024,
     }),
+    expectedAccuracy: num(
+      "The accuracy calibration measured for this bin at this level (0-1). The planner keeps the levels that maximise demand-weighted accuracy when GPUs run short; absent, it assumes accuracy rises with the level.",
+      { minimum: 0, maximum: 1 },
+    ),
+    proposerTokens: num(
+      "Proposer tokens one request costs at this level (from calibration); the planner sizes pools with it until routers report measured costs.",
+      { minimum: 0, maximum: 1e9 },
+    ),
+    verifierTokens: num(
+      "Verifier (PRM) tokens one request costs at this level (from calibration); as proposerTokens.",
+      { minimum: 0, maximum: 1e9 },
+    ),
   },
   {
     required: ["generations", "strategy"],
@@ -269,7 +281,7 @@ function poolBounds(role: string): SchemaNode {
     `Replica bounds of this bin's ${role} pool.`,
     {
       minReplicas: int(
-        "Replicas the pool never goes below (in manual and planner modes, today's replica count).",
+        "Replicas the pool never goes below; 0 lets the planner stop an idle bin's pool (manual mode runs exactly this many).",
         { default: 1, minimum: 0, maximum: maxReplicas },
       ),
       maxReplicas: int("Replicas the pool never goes above; absent means minReplicas.", {
@@ -350,7 +362,7 @@ const scaling = obj(
   "Who sizes the pools.",
   {
     mode: oneOf(
-      "planner: the operator sizes pools from demand (today: minReplicas); manual: each pool runs minReplicas; external: HPA/KEDA own spec.replicas and the operator never writes it.",
+      "planner: the operator sizes pools from demand (minReplicas until demand and costs are known) and caps budget levels to fit budget.gpus; manual: each pool runs minReplicas; external: HPA/KEDA own spec.replicas and the operator never writes it.",
       scalingModes,
       { default: "planner" },
     ),
@@ -359,11 +371,14 @@ const scaling = obj(
       minimum: 0.05,
       maximum: 1,
     }),
-    stabilizationSeconds: int("How long the planner waits before scaling down again.", {
-      default: 300,
-      minimum: 0,
-      maximum: 86400,
-    }),
+    stabilizationSeconds: int(
+      "How long demand must stay lower before the planner scales a pool down (scale-ups happen at once).",
+      { default: 300, minimum: 0, maximum: 86400 },
+    ),
+    maxScaleUpStep: int(
+      "The most replicas the planner adds to one pool in one step; absent: no limit.",
+      { minimum: 1, maximum: maxReplicas },
+    ),
   },
   { default: {}, tsName: "Scaling" },
 );
@@ -416,6 +431,10 @@ const replicaCounts = obj(
     ),
     readyReplicas: int("Replicas ready to serve."),
     pendingPods: int("Pods that cannot be scheduled (e.g. Insufficient nvidia.com/gpu)."),
+    tokensPerRequest: num("Tokens one request costs this role, as the planner sized the pool."),
+    reason: str("The planner's last decision for this pool (scale_up, scale_down_delayed, ...).", {
+      maxLength: 64,
+    }),
   },
   { tsName: "PoolStatus" },
 );
@@ -457,12 +476,22 @@ export const statusSchema: SchemaNode = obj(
         "One bin's pools.",
         {
           bin: int("The bin number."),
+          requestsPerSecond: num("Demand the routers report for this bin (requests per second)."),
+          level: int(
+            "The budget level in force: the index (0 = cheapest) of the strategy-table level requests get.",
+          ),
+          maxLevel: int(
+            "The highest level the planner allows (0-based), published to routers; absent: no cap.",
+          ),
           proposer: replicaCounts,
           verifier: replicaCounts,
         },
         { required: ["bin", "proposer", "verifier"], tsName: "BinStatus" },
       ),
       { maxItems: maxBins },
+    ),
+    planner: opaque(
+      "The planner's own state (held demand, pending scale-downs, last desired replicas), so that a restarted or new leader resumes without flapping. Written by the operator.",
     ),
     gpus: obj(
       "GPUs this policy requests against its budget.",

@@ -116,11 +116,17 @@ export interface StrategyLevel {
   sequentialRatio?: number;
   /** Search strategies: the most steps one solution may take. */
   maxSteps?: number;
+  /** The accuracy calibration measured for this bin at this level (0-1). The planner keeps the levels that maximise demand-weighted accuracy when GPUs run short; absent, it assumes accuracy rises with the level. */
+  expectedAccuracy?: number;
+  /** Proposer tokens one request costs at this level (from calibration); the planner sizes pools with it until routers report measured costs. */
+  proposerTokens?: number;
+  /** Verifier (PRM) tokens one request costs at this level (from calibration); as proposerTokens. */
+  verifierTokens?: number;
 }
 
 /** Replica bounds of this bin's proposer pool. */
 export interface PoolBounds {
-  /** Replicas the pool never goes below (in manual and planner modes, today's replica count). */
+  /** Replicas the pool never goes below; 0 lets the planner stop an idle bin's pool (manual mode runs exactly this many). */
   minReplicas: number;
   /** Replicas the pool never goes above; absent means minReplicas. */
   maxReplicas?: number;
@@ -140,12 +146,14 @@ export interface BinSpec {
 
 /** Who sizes the pools. */
 export interface Scaling {
-  /** planner: the operator sizes pools from demand (today: minReplicas); manual: each pool runs minReplicas; external: HPA/KEDA own spec.replicas and the operator never writes it. */
+  /** planner: the operator sizes pools from demand (minReplicas until demand and costs are known) and caps budget levels to fit budget.gpus; manual: each pool runs minReplicas; external: HPA/KEDA own spec.replicas and the operator never writes it. */
   mode: "planner" | "manual" | "external";
   /** The planner's target utilisation of replica capacity. */
   targetUtilization: number;
-  /** How long the planner waits before scaling down again. */
+  /** How long demand must stay lower before the planner scales a pool down (scale-ups happen at once). */
   stabilizationSeconds: number;
+  /** The most replicas the planner adds to one pool in one step; absent: no limit. */
+  maxScaleUpStep?: number;
 }
 
 /** An optional PersistentVolumeClaim holding downloaded models, shared by every replica (ReadWriteMany or ReadOnlyMany). */
@@ -210,12 +218,22 @@ export interface PoolStatus {
   readyReplicas?: number;
   /** Pods that cannot be scheduled (e.g. Insufficient nvidia.com/gpu). */
   pendingPods?: number;
+  /** Tokens one request costs this role, as the planner sized the pool. */
+  tokensPerRequest?: number;
+  /** The planner's last decision for this pool (scale_up, scale_down_delayed, ...). */
+  reason?: string;
 }
 
 /** One bin's pools. */
 export interface BinStatus {
   /** The bin number. */
   bin: number;
+  /** Demand the routers report for this bin (requests per second). */
+  requestsPerSecond?: number;
+  /** The budget level in force: the index (0 = cheapest) of the strategy-table level requests get. */
+  level?: number;
+  /** The highest level the planner allows (0-based), published to routers; absent: no cap. */
+  maxLevel?: number;
   /** Replica counts of one pool. */
   proposer: PoolStatus;
   /** Replica counts of one pool. */
@@ -240,6 +258,8 @@ export interface TestTimePolicyStatus {
   conditions?: Array<Condition>;
   /** Per bin, desired and ready replicas of each role. */
   bins?: Array<BinStatus>;
+  /** The planner's own state (held demand, pending scale-downs, last desired replicas), so that a restarted or new leader resumes without flapping. Written by the operator. */
+  planner?: Record<string, unknown>;
   /** GPUs this policy requests against its budget. */
   gpus?: GpuStatus;
 }
