@@ -272,3 +272,22 @@ test("a budget squeeze lowers levels at once, and they come back only after the 
   assert.equal(out.maxLevels[0]?.maxLevel, undefined);
   assert.ok(out.reasons.some((r) => r.bin === 1 && r.reason === "uncapped" && r.from === 0));
 });
+
+test("scale from zero: demand or a waiting request gets a bin a replica even without costs", () => {
+  const s = spec((x) => {
+    for (const b of x.bins) {
+      b.proposer.minReplicas = 0;
+      b.verifier.minReplicas = 0;
+    }
+  });
+  const cases: Array<[string, BinDemand, number]> = [
+    ["idle, no costs", { bin: 2, requestsPerSecond: 0 }, 0],
+    ["requests arriving, no costs yet", { bin: 2, requestsPerSecond: 0.1 }, 1],
+    ["a request waiting for a replica", { bin: 2, requestsPerSecond: 0, waitingForReplica: 1 }, 1],
+  ];
+  for (const [name, d, replicas] of cases) {
+    const out = step(emptyState(), { spec: s, demand: [d], now: 0 });
+    assert.equal(pool(out, 2, "proposer").replicas, replicas, name);
+    assert.equal(pool(out, 2, "verifier").replicas, replicas, name);
+  }
+});

@@ -121,6 +121,7 @@ export function step(state: PlannerState, input: PlannerInput): PlannerOutput {
         costs[role] = m;
       }
     }
+    const waiting = (d?.waitingForReplica ?? 0) > 0;
     const sizeAt = (level: number, rps: number): Sized => {
       const out = { replicas: {}, reasons: {}, cost: {}, gpus: 0 } as Sized;
       for (const role of roles) {
@@ -132,10 +133,13 @@ export function step(state: PlannerState, input: PlannerInput): PlannerOutput {
           targetUtilization: spec.scaling.targetUtilization,
           bounds: b[role],
         });
-        out.replicas[role] = sized.replicas;
+        // A bin with any demand (or requests waiting for a replica) never sizes to zero, even
+        // before its costs are known: those requests must be served.
+        const floor = rps > 0 || waiting ? Math.min(1, b[role].maxReplicas ?? 1) : 0;
+        out.replicas[role] = Math.max(sized.replicas, floor);
         out.reasons[role] = sized.reason;
         out.cost[role] = cost;
-        out.gpus += sized.replicas * gpusPerReplica(role);
+        out.gpus += (out.replicas[role] as number) * gpusPerReplica(role);
       }
       return out;
     };
