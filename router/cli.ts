@@ -21,7 +21,11 @@ options:
   --max-queue N              requests waiting for a slot; beyond it RESOURCE_EXHAUSTED
                              (default ${ROUTER_DEFAULTS.maxQueue})
   --max-message-bytes N      largest request accepted (default ${ROUTER_DEFAULTS.maxReceiveMessageBytes})
-  --call-timeout-ms N        bound on one backend HTTP call (default ${ROUTER_DEFAULTS.callTimeoutMs})
+  --call-timeout-ms N        bound on one backend HTTP call that generates nothing
+                             (default ${ROUTER_DEFAULTS.callTimeoutMs})
+  --call-timeout-per-token-ms N
+                             added to that bound per token the call may generate (its
+                             max_tokens) (default ${ROUTER_DEFAULTS.callTimeoutPerTokenMs})
   --shutdown-grace-ms N      on SIGTERM, how long in-flight requests may finish
                              (default ${ROUTER_DEFAULTS.shutdownGraceMs})
 ${ENGINE_FLAGS_HELP}  -h, --help                 this text
@@ -51,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     "max-queue",
     "max-message-bytes",
     "call-timeout-ms",
+    "call-timeout-per-token-ms",
     "shutdown-grace-ms",
   ] as const) {
     const raw = values[key];
@@ -94,8 +99,10 @@ export async function main(argv: string[]): Promise<number> {
     ...pick(numbers, "max-queue", "maxQueue"),
     ...pick(numbers, "max-message-bytes", "maxReceiveMessageBytes"),
     ...pick(numbers, "call-timeout-ms", "callTimeoutMs"),
+    ...pick(numbers, "call-timeout-per-token-ms", "callTimeoutPerTokenMs"),
     ...pick(numbers, "shutdown-grace-ms", "shutdownGraceMs"),
     logError: (message, error) => log(`${message}\n${(error as Error)?.stack ?? ""}`),
+    log,
   });
   log(
     `mull router: gRPC on :${router.port}` +
@@ -130,6 +137,7 @@ function parse(argv: string[]) {
       "max-queue": { type: "string" },
       "max-message-bytes": { type: "string" },
       "call-timeout-ms": { type: "string" },
+      "call-timeout-per-token-ms": { type: "string" },
       "shutdown-grace-ms": { type: "string" },
       ...ENGINE_FLAGS,
       help: { type: "boolean", short: "h" },

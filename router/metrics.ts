@@ -2,6 +2,7 @@
 // names; anything else is "unknown"), bin, role, strategy, code, and endpoint for backend errors
 // (endpoints come from the config, not from clients). Never prompt text.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { PoolHealthEvent } from "./backends/endpoint-pool.ts";
 import { strategyName } from "./engine/table.ts";
 
 export class RouterMetrics {
@@ -12,6 +13,9 @@ export class RouterMetrics {
   readonly generations: Counter<"policy" | "bin" | "strategy">;
   readonly tokens: Counter<"policy" | "role">;
   readonly backendErrors: Counter<"role" | "endpoint" | "reason">;
+  readonly ejections: Counter<"role" | "endpoint" | "cause">;
+  readonly readmissions: Counter<"role" | "endpoint">;
+  readonly replicaEjected: Gauge<"role" | "endpoint">;
   readonly inFlight: Gauge;
   readonly queued: Gauge;
   readonly queueWait: Histogram;
@@ -53,8 +57,28 @@ export class RouterMetrics {
     });
     this.backendErrors = new Counter({
       name: "mull_backend_errors_total",
-      help: "Backend calls that failed and were retried elsewhere, by replica.",
+      help:
+        "Backend calls a replica failed (retried on another replica while the call's attempts " +
+        "and deadline allow), by reason: timeout, http_5xx, invalid_json, bad_response, errno.",
       labelNames: ["role", "endpoint", "reason"],
+      registers,
+    });
+    this.ejections = new Counter({
+      name: "mull_backend_ejections_total",
+      help: "Replicas ejected from picking, by cause (failure, or failed_probe after a window).",
+      labelNames: ["role", "endpoint", "cause"],
+      registers,
+    });
+    this.readmissions = new Counter({
+      name: "mull_backend_readmissions_total",
+      help: "Ejected replicas re-admitted after a successful probe call.",
+      labelNames: ["role", "endpoint"],
+      registers,
+    });
+    this.replicaEjected = new Gauge({
+      name: "mull_backend_replica_ejected",
+      help: "1 while a replica is ejected from picking, 0 once re-admitted.",
+      labelNames: ["role", "endpoint"],
       registers,
     });
     this.inFlight = new Gauge({
@@ -80,14 +104,27 @@ export class RouterMetrics {
       registers,
     });
   }
+
+  recordHealth(event: PoolHealthEvent): void {
+    const labels = { role: event.pool.role, endpoint: event.endpoint };
+    if (event.kind === "readmitted") {
+      this.readmissions.inc(labels);
+      this.replicaEjected.set(labels, 0);
+      return;
+    }
+    this.ejections.inc({ ...labels, cause: event.probe ? "failed_probe" : "failure" });
+    this.replicaEjected.set(labels, 1);
+  }
 }
 
-// Backend error reasons are free text (errno codes, HTTP statuses); fold them into a few values.
-export function errorReason(reason: string): string {
-  if (/^HTTP \d+$/.test(reason)) return reason.replace("HTTP ", "http_");
-  if (/no answer within/.test(reason)) return "timeout";
-  if (/^E[A-Z_]+$/.test(reason)) return reason.toLowerCase();
-  return "connection";
+// One log line per replica health change.
+export function describeHealth(event: PoolHealthEvent): string {
+  const where = `${event.pool.role} pool "${event.pool.model}": replica ${event.endpoint}`;
+  if (event.kind === "readmitted") return `${where} re-admitted: its probe call succeeded`;
+  const why = event.probe
+    ? `its probe call failed (${event.reason})`
+    : `a call failed (${event.reason})`;
+  return `${where} ejected for ${event.windowMs} ms: ${why}`;
 }
 
 // Strategy enum value → its name for the strategy label ("auto" when the table decides).

@@ -6,7 +6,7 @@ import { FleetBackends } from "./backends/fleet-backends.ts";
 import type { CallOptions } from "./backends/pool-caller.ts";
 import type { EjectionOptions } from "./backends/replica.ts";
 import { type ConnectionLimits, type GrpcServer, startGrpcServer } from "./grpc/server.ts";
-import { errorReason, RouterMetrics } from "./metrics.ts";
+import { describeHealth, RouterMetrics } from "./metrics.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.ts";
 import type { PolicySource } from "./policy/policy-source.ts";
 import type { DeadlineOptions } from "./service/deadline.ts";
@@ -25,9 +25,15 @@ export interface RouterOptions {
   maxReceiveMessageBytes?: number;
   // Client connection keepalive, idle timeout and max age (grpc/server.ts has the defaults).
   connections?: Partial<ConnectionLimits>;
+  // Per-call timeout: callTimeoutMs plus callTimeoutPerTokenMs for each token it may generate.
   callTimeoutMs?: number;
+  callTimeoutPerTokenMs?: number;
   maxAttempts?: number;
-  ejection?: EjectionOptions;
+  ejection?: Partial<EjectionOptions>;
+  // The clock ejection windows run on (tests inject one).
+  now?: () => number;
+  // Operational log lines (replica ejected, re-admitted).
+  log?: (line: string) => void;
   deadline?: DeadlineOptions;
   shutdownGraceMs?: number;
   defaultMetrics?: boolean;
@@ -40,7 +46,8 @@ export const ROUTER_DEFAULTS = {
   maxInFlight: 256,
   maxQueue: 1024,
   maxReceiveMessageBytes: 1 << 20,
-  callTimeoutMs: 120_000,
+  callTimeoutMs: 30_000,
+  callTimeoutPerTokenMs: 50,
   maxAttempts: 3,
   shutdownGraceMs: 30_000,
 } as const;
@@ -63,13 +70,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
   const call: CallOptions = {
     callTimeoutMs: options.callTimeoutMs ?? ROUTER_DEFAULTS.callTimeoutMs,
+    callTimeoutPerTokenMs: options.callTimeoutPerTokenMs ?? ROUTER_DEFAULTS.callTimeoutPerTokenMs,
     maxAttempts: options.maxAttempts ?? ROUTER_DEFAULTS.maxAttempts,
     onBackendError: (pool, endpoint, reason) =>
-      metrics.backendErrors.inc({ role: pool.role, endpoint, reason: errorReason(reason) }),
+      metrics.backendErrors.inc({ role: pool.role, endpoint, reason }),
   };
   const backends = new FleetBackends({
     call,
     ...(options.ejection ? { ejection: options.ejection } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    onHealth: (event) => {
+      metrics.recordHealth(event);
+      options.log?.(describeHealth(event));
+    },
   });
   const unsubscribe = options.policies.subscribe((policies) => backends.retain(policies.values()));
 

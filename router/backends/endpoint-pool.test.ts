@@ -1,61 +1,144 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { EndpointPool } from "./endpoint-pool.ts";
-import type { Replica } from "./replica.ts";
+import { EndpointPool, type PoolHealthEvent } from "./endpoint-pool.ts";
+import type { Lease, Replica } from "./replica.ts";
 
-const ejection = { ejectBaseMs: 1_000, ejectMaxMs: 8_000 };
+const ejection = { ejectBaseMs: 1_000, ejectMaxMs: 8_000, failureHalfLifeMs: 1_000 };
 
-function pool(n: number, clock: { t: number }) {
+function pool(n: number, clock: { t: number }, events: PoolHealthEvent[] = []) {
   const endpoints = Array.from({ length: n }, (_, i) => `http://r${i}`);
-  return new EndpointPool("proposer", "m", endpoints, { ejection, now: () => clock.t });
+  return new EndpointPool("proposer", "m", endpoints, {
+    ejection,
+    now: () => clock.t,
+    onHealth: (e) => events.push(e),
+  });
+}
+
+// One call placed the way pool-caller places it, settled at once.
+function call(p: EndpointPool, ok: (r: Replica) => boolean, preferred?: Replica): Replica {
+  const r = p.pick(preferred, new Set()) as Replica;
+  const lease = r.begin(p.now());
+  if (ok(r)) r.succeeded(lease);
+  else r.failed(lease, p.now(), "http_500");
+  return r;
 }
 
 test("picks the replica with the fewest outstanding calls", () => {
   const clock = { t: 0 };
   const p = pool(3, clock);
-  const [a, b, c] = p.replicas;
-  a?.begin();
-  a?.begin();
-  c?.begin();
+  const [a, b, c] = p.replicas as [Replica, Replica, Replica];
+  a.begin(0);
+  a.begin(0);
+  c.begin(0);
   assert.equal(p.pick(undefined, new Set()), b);
 });
 
 test("keeps a request on its replica while healthy, even when busier", () => {
   const clock = { t: 0 };
   const p = pool(2, clock);
-  const [a] = p.replicas;
-  a?.begin();
-  a?.begin();
+  const [a] = p.replicas as [Replica, Replica];
+  a.begin(0);
+  const lease = a.begin(0);
   assert.equal(p.pick(a, new Set()), a);
-  a?.failed(clock.t);
+  a.failed(lease, clock.t, "timeout");
   assert.notEqual(p.pick(a, new Set()), a);
 });
 
-test("ejects a failing replica, then lets one probe through after the window", () => {
+test("an ejected replica gets exactly one probe after its window, even with a healthy peer", () => {
+  const clock = { t: 0 };
+  const events: PoolHealthEvent[] = [];
+  const p = pool(2, clock, events);
+  const [a, b] = p.replicas as [Replica, Replica];
+  a.failed(a.begin(0), 0, "http_500");
+  for (let i = 0; i < 5; i++)
+    assert.equal(
+      call(p, () => true),
+      b,
+      "ejected: no traffic",
+    );
+  clock.t = 1_000;
+  const probe = p.pick(undefined, new Set()) as Replica;
+  assert.equal(probe, a, "the window has passed: the next call probes");
+  const lease = probe.begin(clock.t);
+  assert.equal(lease.probe, true);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(p.pick(undefined, new Set()), b, "one probe at a time");
+  }
+  a.succeeded(lease);
+  assert.ok(a.healthy, "the probe's success re-admits");
+  assert.deepEqual(
+    events.map((e) => [e.kind, e.endpoint, e.kind === "ejected" ? e.windowMs : 0]),
+    [
+      ["ejected", "http://r0", 1_000],
+      ["readmitted", "http://r0", 0],
+    ],
+  );
+  assert.equal(events[0]?.pool, p);
+});
+
+test("each failed probe doubles the window, up to the cap", () => {
+  const clock = { t: 0 };
+  const events: PoolHealthEvent[] = [];
+  const p = pool(2, clock, events);
+  const [a] = p.replicas as [Replica, Replica];
+  a.failed(a.begin(0), 0, "econnrefused");
+  const windows = [a.ejectedUntilMs - clock.t];
+  for (let i = 0; i < 5; i++) {
+    clock.t = a.ejectedUntilMs;
+    const probed = call(p, (r) => r !== a);
+    assert.equal(probed, a);
+    windows.push(a.ejectedUntilMs - clock.t);
+  }
+  assert.deepEqual(windows, [1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+  assert.deepEqual(
+    events.map((e) => e.kind === "ejected" && e.probe),
+    [false, true, true, true, true, true],
+  );
+});
+
+test("calls already in flight when a replica is ejected do not stretch its window", () => {
+  const clock = { t: 0 };
+  const events: PoolHealthEvent[] = [];
+  const p = pool(2, clock, events);
+  const [a] = p.replicas as [Replica, Replica];
+  const leases: Lease[] = Array.from({ length: 10 }, () => a.begin(0));
+  for (const lease of leases) a.failed(lease, 10, "econnreset");
+  assert.equal(events.length, 1);
+  assert.equal(a.ejectedUntilMs, 1_010);
+  assert.equal(a.outstanding, 0);
+});
+
+test("recent failures weigh on picking after re-admission, and fade", () => {
   const clock = { t: 0 };
   const p = pool(2, clock);
   const [a, b] = p.replicas as [Replica, Replica];
-  a.failed(clock.t);
-  for (let i = 0; i < 5; i++) assert.equal(p.pick(undefined, new Set()), b);
+  a.failed(a.begin(0), 0, "http_500");
   clock.t = 1_000;
-  b?.begin();
-  assert.equal(p.pick(undefined, new Set([b])), a, "probe allowed after the window");
-  a?.begin();
-  assert.equal(p.pick(undefined, new Set([b])), a, "panic mode: nothing else left");
-  a?.end();
-  a?.succeeded();
-  assert.ok(a?.healthy);
+  call(p, () => true); // the probe succeeds
+  assert.ok(a.healthy);
+  // Fast failures make a replica look idle; its recent failure keeps it behind b anyway.
+  b.begin(clock.t);
+  const picks = Array.from({ length: 4 }, () => p.pick(undefined, new Set()));
+  assert.ok(
+    picks.every((r) => r === b),
+    "a replica that just failed loses to a busier healthy one",
+  );
+  clock.t += 10_000; // ten half-lives
+  assert.equal(p.pick(undefined, new Set()), a, "the weight fades: least outstanding again");
 });
 
-test("ejection windows double with consecutive failures up to the cap", () => {
+test("with every replica ejected, the one due back soonest is tried", () => {
   const clock = { t: 0 };
-  const [a] = pool(1, clock).replicas;
-  const windows: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    a?.failed(clock.t);
-    windows.push((a?.ejectedUntilMs ?? 0) - clock.t);
-  }
-  assert.deepEqual(windows, [1_000, 2_000, 4_000, 8_000, 8_000]);
+  const p = pool(2, clock);
+  const [a, b] = p.replicas as [Replica, Replica];
+  a.failed(a.begin(0), 0, "timeout");
+  b.failed(b.begin(10), 10, "timeout");
+  assert.equal(p.pick(undefined, new Set()), a);
+  assert.equal(p.pick(undefined, new Set([a])), b);
+  // A call placed in this panic mode that succeeds brings the replica back.
+  const lease = a.begin(clock.t);
+  a.succeeded(lease);
+  assert.ok(a.healthy);
 });
 
 test("returns undefined once every replica was tried", () => {
@@ -68,7 +151,7 @@ test("setEndpoints keeps the state of replicas that stay", () => {
   const clock = { t: 0 };
   const p = pool(2, clock);
   const [a] = p.replicas as [Replica, Replica];
-  a.failed(0);
+  a.failed(a.begin(0), 0, "timeout");
   p.setEndpoints(["http://r0", "http://r9"]);
   assert.equal(p.replicas[0], a);
   assert.equal(a.healthy, false);

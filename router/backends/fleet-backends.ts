@@ -7,7 +7,7 @@ import type { BinBackends } from "../engine/api.ts";
 import { invalidArgument } from "../engine/errors.ts";
 import type { PromptTemplates } from "../engine/prompts.ts";
 import { expandEndpoints, type Resolve, resolveAll } from "./dns-expansion.ts";
-import { EndpointPool, type Role } from "./endpoint-pool.ts";
+import { EndpointPool, type PoolHealthEvent, type Role } from "./endpoint-pool.ts";
 import type { Affinity, CallOptions } from "./pool-caller.ts";
 import { PrmVerifier } from "./prm-verifier.ts";
 import type { EjectionOptions } from "./replica.ts";
@@ -15,7 +15,11 @@ import { VllmProposer } from "./vllm-proposer.ts";
 
 export interface FleetBackendsOptions {
   call: CallOptions;
-  ejection?: EjectionOptions;
+  ejection?: Partial<EjectionOptions>;
+  // Replica ejections and re-admissions, for metrics and logs.
+  onHealth?: (event: PoolHealthEvent) => void;
+  // The clock ejection windows run on (tests inject one).
+  now?: () => number;
   maxVerifierBatch?: number;
   // How often pool hostnames (headless Services) are re-resolved into pod addresses; 0 = never.
   dnsRefreshMs?: number;
@@ -59,8 +63,11 @@ export class FleetBackends {
     const key = JSON.stringify([role, model, endpoints]);
     let pool = this.pools.get(key);
     if (pool === undefined) {
+      const { ejection, onHealth, now } = this.options;
       pool = new EndpointPool(role, model, endpoints, {
-        ...(this.options.ejection ? { ejection: this.options.ejection } : {}),
+        ...(ejection ? { ejection } : {}),
+        ...(onHealth ? { onHealth } : {}),
+        ...(now ? { now } : {}),
       });
       this.pools.set(key, pool);
       this.configured.set(pool, endpoints);

@@ -1,6 +1,7 @@
 // A JSON POST with failures sorted into what the caller can act on: the replica could not be
-// reached or broke off (try another one), or it answered with an HTTP error (tell the caller what
-// it said). node:http with keep-alive agents rather than fetch: on the router's hot path fetch's
+// reached or broke off (try another one), answered with an HTTP error (a 5xx is the replica's
+// fault, a 4xx the request's), or answered 2xx with something that is not what the API
+// promises. node:http with keep-alive agents rather than fetch: on the router's hot path fetch's
 // web streams cost about as much CPU as everything else the router does per backend call.
 import http from "node:http";
 import https from "node:https";
@@ -16,11 +17,16 @@ export class HttpStatusError extends Error {
   }
 }
 
-// The replica answered 2xx but not with what the API promises.
+// The replica answered 2xx but not with what the API promises: not JSON at all, or JSON of the
+// wrong shape (wrong number of choices or rows, scores out of range).
+export type BadResponseKind = "invalid_json" | "bad_response";
+
 export class BadResponseError extends Error {
-  constructor(url: string, detail: string) {
+  readonly kind: BadResponseKind;
+  constructor(url: string, detail: string, kind: BadResponseKind = "bad_response") {
     super(`${url} sent an unexpected response: ${detail}`);
     this.name = "BadResponseError";
+    this.kind = kind;
   }
 }
 
@@ -36,30 +42,75 @@ export class ConnectionError extends Error {
   }
 }
 
+export interface RequestOptions {
+  // Extra request headers, e.g. the pool's Authorization.
+  headers?: Readonly<Record<string, string>>;
+}
+
+// vLLM's server (uvicorn) closes a keep-alive connection after 5 s idle
+// (VLLM_HTTP_TIMEOUT_KEEP_ALIVE). A request written to a socket at that moment is reset, so the
+// router closes idle sockets first, and a reset on a reused socket before any answer is retried
+// once on a fresh one (below); neither says anything about the replica's health.
+export const IDLE_SOCKET_TIMEOUT_MS = 4_000;
+
 const agents = {
-  "http:": new http.Agent({ keepAlive: true }),
-  "https:": new https.Agent({ keepAlive: true }),
+  "http:": new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS }),
+  "https:": new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS }),
 };
 
 // Rejects with the signal's reason when it aborts (a TimeoutError for the per-call bound), as
 // fetch does, so callers tell a slow replica from a cancelled request.
-export function postJson(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  signal: AbortSignal,
+  options: RequestOptions = {},
+): Promise<unknown> {
+  const payload = Buffer.from(JSON.stringify(body));
+  try {
+    return await postOnce(url, payload, signal, options);
+  } catch (error) {
+    if (!(error instanceof StaleSocketError)) throw error;
+    return postOnce(url, payload, signal, options, true);
+  }
+}
+
+// The server closed a kept-alive socket just as this request was written on it.
+class StaleSocketError extends Error {
+  constructor(cause: unknown) {
+    super("stale keep-alive socket", { cause });
+  }
+}
+
+function postOnce(
+  url: string,
+  payload: Buffer,
+  signal: AbortSignal,
+  options: RequestOptions,
+  retried = false,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const target = new URL(url);
     const secure = target.protocol === "https:";
-    const payload = Buffer.from(JSON.stringify(body));
-    const fail = (error: unknown) =>
-      reject(signal.aborted ? signal.reason : new ConnectionError(url, error));
+    let answered = false;
     const request = (secure ? https : http).request(
       target,
       {
         method: "POST",
         agent: agents[secure ? "https:" : "http:"],
-        headers: { "content-type": "application/json", "content-length": payload.length },
+        headers: {
+          ...options.headers,
+          "content-type": "application/json",
+          "content-length": payload.length,
+        },
+        // The agent's idle timeout is for free sockets only; a long generation sends nothing
+        // until it is done, and the per-call timeout bounds it instead.
+        timeout: 0,
         signal,
       },
       (response) => {
+        answered = true;
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("error", fail);
@@ -75,11 +126,20 @@ export function postJson(url: string, body: unknown, signal: AbortSignal): Promi
           try {
             resolve(JSON.parse(text));
           } catch {
-            reject(new BadResponseError(url, `not JSON: ${summarise(text)}`));
+            reject(new BadResponseError(url, `not JSON: ${summarise(text)}`, "invalid_json"));
           }
         });
       },
     );
+    function fail(error: unknown): void {
+      const code = (error as { code?: unknown })?.code;
+      if (signal.aborted) reject(signal.reason);
+      // Node's advice for keep-alive agents: a reused socket that is reset before any byte of
+      // the answer came back was most likely closed by the server while idle.
+      else if (!retried && !answered && request.reusedSocket && code === "ECONNRESET") {
+        reject(new StaleSocketError(error));
+      } else reject(new ConnectionError(url, error));
+    }
     request.on("error", fail);
     request.end(payload);
   });

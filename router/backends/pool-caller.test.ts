@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { EngineError } from "../engine/errors.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
-import { postJson } from "./http-json.ts";
-import { type Affinity, callPool } from "./pool-caller.ts";
+import { BadResponseError, ConnectionError, HttpStatusError, postJson } from "./http-json.ts";
+import { type Affinity, callPool, callTimeoutFor, failureReason } from "./pool-caller.ts";
 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<[Server, string]> {
   const server = createServer(handler);
@@ -21,6 +21,12 @@ async function deadEndpoint(): Promise<string> {
 }
 
 const options = { callTimeoutMs: 2_000, maxAttempts: 3 };
+const httpError = (status: number) => new HttpStatusError("u", status, "");
+const connError = (code: string) =>
+  new ConnectionError(
+    "u",
+    code.startsWith("E") ? Object.assign(new Error(code), { code }) : new Error(code),
+  );
 
 test("a refused connection is retried on another replica and the dead one ejected", async () => {
   const hits: string[] = [];
@@ -110,4 +116,145 @@ test("the request's abort reason passes through and does not eject the replica",
     server.closeAllConnections();
     server.close();
   }
+});
+
+test("5xx and unparseable answers are replica failures, retried on another replica", async () => {
+  const cases: [string, (res: ServerResponse) => void, string][] = [
+    ["500", (res) => res.writeHead(500).end('{"error":{"message":"engine died"}}'), "http_500"],
+    ["503", (res) => res.writeHead(503).end(), "http_503"],
+    ["invalid JSON", (res) => res.writeHead(200).end('{"choices": [NaN]}'), "invalid_json"],
+  ];
+  for (const [name, answer, reason] of cases) {
+    let badHits = 0;
+    const [bad, badUrl] = await listen((_req, res) => {
+      badHits++;
+      answer(res);
+    });
+    const [good, goodUrl] = await listen((_req, res) => res.end('{"ok":true}'));
+    const errors: string[] = [];
+    try {
+      const pool = new EndpointPool("proposer", "m", [badUrl, goodUrl]);
+      for (let i = 0; i < 10; i++) {
+        const result = await callPool(
+          pool,
+          new Map(),
+          new AbortController().signal,
+          { ...options, onBackendError: (_p, _e, r) => errors.push(r) },
+          (e, s) => postJson(`${e}/x`, {}, s),
+        );
+        assert.deepEqual(result, { ok: true }, name);
+      }
+      assert.equal(badHits, 1, `${name}: ejected after its first failure`);
+      assert.deepEqual(errors, [reason], name);
+      assert.equal(pool.replicas[0]?.healthy, false, name);
+    } finally {
+      bad.close();
+      good.close();
+    }
+  }
+});
+
+test("a malformed 2xx (the parser's BadResponseError) is a replica failure", async () => {
+  const [server, url] = await listen((_req, res) => res.end("{}"));
+  const [good, goodUrl] = await listen((_req, res) => res.end('{"choices":[]}'));
+  try {
+    const pool = new EndpointPool("proposer", "m", [url, goodUrl]);
+    const reasons: string[] = [];
+    const result = await callPool(
+      pool,
+      new Map(),
+      new AbortController().signal,
+      { ...options, onBackendError: (_p, _e, r) => reasons.push(r) },
+      async (e, s) => {
+        const raw = (await postJson(`${e}/x`, {}, s)) as { choices?: unknown };
+        if (!Array.isArray(raw.choices)) throw new BadResponseError(e, "no choices array");
+        return raw;
+      },
+    );
+    assert.deepEqual(result, { choices: [] });
+    assert.ok(reasons.length <= 1 && reasons.every((r) => r === "bad_response"));
+  } finally {
+    server.close();
+    good.close();
+  }
+});
+
+test("a reset on a reused keep-alive socket is retried once on a fresh one, without ejection", async () => {
+  let requests = 0;
+  const [server, url] = await listen((req, res) => {
+    requests++;
+    // The second request on a connection meets a socket the server is closing (uvicorn's
+    // 5 s keep-alive close racing the next request).
+    if (requests === 2) {
+      req.socket.destroy();
+      return;
+    }
+    res.end('{"ok":true}');
+  });
+  try {
+    const pool = new EndpointPool("proposer", "m", [url]);
+    const errors: string[] = [];
+    const call = () =>
+      callPool(
+        pool,
+        new Map(),
+        new AbortController().signal,
+        { ...options, onBackendError: (_p, _e, r) => errors.push(r) },
+        (e, s) => postJson(`${e}/x`, {}, s),
+      );
+    assert.deepEqual(await call(), { ok: true });
+    assert.deepEqual(await call(), { ok: true });
+    assert.equal(requests, 3, "the reset request was sent again");
+    assert.deepEqual(errors, []);
+    assert.equal(pool.replicas[0]?.healthy, true);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+test("a hung replica times out (reason timeout) and the call moves on", async () => {
+  const [hung, hungUrl] = await listen(() => {});
+  const [good, goodUrl] = await listen((_req, res) => res.end('{"ok":true}'));
+  try {
+    const pool = new EndpointPool("verifier", "prm", [hungUrl, goodUrl]);
+    const reasons: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await callPool(
+        pool,
+        new Map(),
+        new AbortController().signal,
+        { callTimeoutMs: 100, maxAttempts: 3, onBackendError: (_p, _e, r) => reasons.push(r) },
+        (e, s) => postJson(`${e}/x`, {}, s),
+      );
+      assert.deepEqual(result, { ok: true });
+    }
+    assert.ok(reasons.length <= 1 && reasons.every((r) => r === "timeout"), String(reasons));
+  } finally {
+    hung.closeAllConnections();
+    hung.close();
+    good.close();
+  }
+});
+
+test("the per-call timeout grows with the tokens a call may generate", () => {
+  const call = { callTimeoutMs: 30_000, callTimeoutPerTokenMs: 50, maxAttempts: 3 };
+  assert.equal(callTimeoutFor(call), 30_000);
+  assert.equal(callTimeoutFor(call, 512), 55_600);
+  assert.equal(callTimeoutFor(call, 2048), 132_400);
+  assert.equal(callTimeoutFor({ callTimeoutMs: 1_000, maxAttempts: 1 }, 2048), 1_000);
+});
+
+test("failure reasons: 5xx and broken answers are the replica's, 4xx are not", () => {
+  assert.equal(failureReason(httpError(500)), "http_500");
+  assert.equal(failureReason(httpError(502)), "http_502");
+  assert.equal(failureReason(httpError(400)), undefined);
+  assert.equal(failureReason(httpError(401)), undefined);
+  assert.equal(failureReason(httpError(429)), undefined);
+  assert.equal(failureReason(new BadResponseError("u", "x", "invalid_json")), "invalid_json");
+  assert.equal(failureReason(new BadResponseError("u", "x")), "bad_response");
+  assert.equal(failureReason(new DOMException("t", "TimeoutError")), "timeout");
+  assert.equal(failureReason(connError("ECONNREFUSED")), "econnrefused");
+  assert.equal(failureReason(connError("connection closed mid-response")), "connection");
+  assert.equal(failureReason(new Error("a bug")), undefined);
 });

@@ -51,9 +51,9 @@ export class PrmVerifier implements Verifier {
       task: "token_classify",
       input: solutions.map((steps) => verifierInput(templates, request.problem, steps)),
     };
-    return callPool(pool, affinity, request.signal, call, async (endpoint, signal) => {
+    return callPool(pool, affinity, request.signal, call, async (endpoint, signal, http) => {
       const url = `${endpoint}/pooling`;
-      const raw = await postJson(url, body, signal);
+      const raw = await postJson(url, body, signal, http);
       return parsePooling(
         url,
         raw,
@@ -78,8 +78,14 @@ export function parsePooling(
   }
   const items = [...response.data].sort((a, b) => a.index - b.index);
   const stepScores = items.map((item, i) => {
+    if (item?.index !== i) throw new BadResponseError(url, "result indexes are not 0..n-1");
     const rows = toRows(item.data);
     if (rows === undefined) throw new BadResponseError(url, `result ${i} is not [neg, pos] rows`);
+    // Softmaxed label probabilities: anything outside [0, 1] (1e300, a raw logit) is a server
+    // that is not doing what the PRM format says, and would dominate every vote.
+    if (!rows.every((row) => row.every((p) => p >= 0 && p <= 1))) {
+      throw new BadResponseError(url, `result ${i} has a score outside [0, 1]`);
+    }
     const expected = stepCounts[i] ?? 0;
     if (rows.length !== expected) {
       // A step that itself contains the separator text would shift every score; refuse rather
@@ -88,7 +94,11 @@ export function parsePooling(
     }
     return rows.map((row) => row[1] as number);
   });
-  return { stepScores, tokens: response.usage?.prompt_tokens ?? 0 };
+  const tokens = response.usage?.prompt_tokens ?? 0;
+  if (!(Number.isInteger(tokens) && tokens >= 0)) {
+    throw new BadResponseError(url, `usage.prompt_tokens is ${JSON.stringify(tokens)}`);
+  }
+  return { stepScores, tokens };
 }
 
 // [[neg, pos], ...]; tolerate the flattened [neg, pos, neg, pos, ...] form too.

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BadResponseError } from "./http-json.ts";
 import { parseCompletion, splitByWeight } from "./vllm-proposer.ts";
 
 test("tells a finished step from a finished solution", () => {
@@ -38,4 +39,35 @@ test("splitByWeight sums exactly", () => {
   assert.deepEqual(splitByWeight(10, [1, 1, 1]), [4, 3, 3]);
   assert.deepEqual(splitByWeight(0, [5, 5]), [0, 0]);
   assert.deepEqual(splitByWeight(3, [0, 0]), [2, 1]);
+});
+
+test("malformed completions are bad responses", () => {
+  const choice = (index: number) => ({
+    index,
+    text: "x",
+    finish_reason: "stop",
+    stop_reason: null,
+  });
+  const cases: [string, unknown, RegExp][] = [
+    ["no choices", {}, /no choices array/],
+    [
+      "one choice too many",
+      { choices: [choice(0), choice(1), choice(2)] },
+      /asked for 2 samples, got 3/,
+    ],
+    ["a repeated index", { choices: [choice(0), choice(0)] }, /indexes are not 0\.\.1/],
+    ["text missing", { choices: [choice(0), { index: 1 }] }, /no text/],
+    [
+      "NaN-like usage",
+      { choices: [choice(0), choice(1)], usage: { completion_tokens: "NaN" } },
+      /usage\.completion_tokens/,
+    ],
+  ];
+  for (const [name, raw, pattern] of cases) {
+    assert.throws(
+      () => parseCompletion("u", raw, 2),
+      (e: unknown) => e instanceof BadResponseError && pattern.test(e.message),
+      name,
+    );
+  }
 });

@@ -48,9 +48,10 @@ export class VllmProposer implements Proposer {
       include_stop_str_in_output: true,
       ...(request.stopAtStepEnd ? { stop: [stepDelimiter] } : {}),
     };
-    return callPool(pool, affinity, request.signal, call, async (endpoint, signal) => {
+    const options = { ...call, maxTokens: request.maxTokens };
+    return callPool(pool, affinity, request.signal, options, async (endpoint, signal, http) => {
       const url = `${endpoint}/v1/completions`;
-      return parseCompletion(url, await postJson(url, body, signal), request.n);
+      return parseCompletion(url, await postJson(url, body, signal, http), request.n);
     });
   }
 }
@@ -62,8 +63,16 @@ export function parseCompletion(url: string, raw: unknown, n: number): GenerateR
     throw new BadResponseError(url, `asked for ${n} samples, got ${response.choices.length}`);
   }
   const choices = [...response.choices].sort((a, b) => a.index - b.index);
-  for (const c of choices) {
+  for (const [i, c] of choices.entries()) {
     if (typeof c?.text !== "string") throw new BadResponseError(url, "a choice has no text");
+    if (c.index !== i) throw new BadResponseError(url, `choice indexes are not 0..${n - 1}`);
+  }
+  const usage = response.usage;
+  for (const field of ["prompt_tokens", "completion_tokens"] as const) {
+    const value = usage?.[field];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      throw new BadResponseError(url, `usage.${field} is ${JSON.stringify(value)}`);
+    }
   }
   // vLLM reports completion tokens for the whole call, not per choice. The total stays exact;
   // per choice it is split by text length (largest remainder), which is what the engine needs
