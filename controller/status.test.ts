@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findCondition } from "./conditions.ts";
 import { desiredState } from "./desired/state.ts";
+import { step } from "./planner/planner.ts";
+import { decodeState, emptyState } from "./planner/state.ts";
 import { computeStatus, type ObservedPool } from "./status.ts";
 import { examplePolicy } from "./testing/sample.ts";
 
@@ -102,5 +104,58 @@ test("lastTransitionTime is kept while a condition's status holds, so the status
   assert.equal(
     findCondition(notReady.conditions, "BudgetLimited")?.lastTransitionTime,
     "2026-01-01T00:00:00Z",
+  );
+});
+
+test("with a plan: demand, levels, tokens and reasons per bin and role; BudgetLimited names the levels", () => {
+  const policy = examplePolicy((s) => {
+    s.scaling.mode = "planner";
+    s.proposer.capacityTokensPerSecond = 1000;
+    s.verifier.capacityTokensPerSecond = 1000;
+    s.budget.gpus = 10;
+    for (const b of s.bins) {
+      b.proposer.maxReplicas = 4;
+      b.verifier.maxReplicas = 4;
+    }
+  });
+  const plan = step(emptyState(), {
+    spec: policy.spec,
+    demand: [
+      {
+        bin: 2,
+        requestsPerSecond: 3.1449,
+        proposerTokensPerRequest: 2000,
+        verifierTokensPerRequest: 1999.6,
+      },
+    ],
+    now: 0,
+  });
+  const s = computeStatus({
+    policy,
+    pools: desiredState(policy, { plan }).pools,
+    observed: () => ready,
+    plan,
+    now: new Date(),
+  });
+  const b2 = s.bins?.find((b) => b.bin === 2);
+  assert.equal(b2?.requestsPerSecond, 3.14);
+  assert.equal(b2?.level, 0);
+  assert.equal(b2?.maxLevel, 0);
+  assert.equal(b2?.proposer.desiredReplicas, 3);
+  assert.equal(b2?.proposer.tokensPerRequest, 500);
+  assert.equal(b2?.verifier.tokensPerRequest, 500);
+  assert.equal(b2?.proposer.reason, "scale_up");
+  assert.equal(s.bins?.find((b) => b.bin === 1)?.requestsPerSecond, 0);
+  const limited = findCondition(s.conditions, "BudgetLimited");
+  assert.equal(limited?.status, "True");
+  assert.equal(limited?.reason, "LevelsLowered");
+  assert.match(
+    limited?.message ?? "",
+    /b1 max_level 1 of 2, b2 max_level 0 of 2, b3 max_level 0 of 1/,
+  );
+  assert.deepEqual(
+    decodeState(s.planner).state,
+    plan.state,
+    "the planner's state is in the status",
   );
 });

@@ -3,6 +3,8 @@
 // it differs from the status already on the policy.
 import { type ConditionInput, mergeConditions } from "./conditions.ts";
 import type { DesiredPool } from "./desired/state.ts";
+import type { PlannerOutput } from "./planner/planner.ts";
+import { encodeState } from "./planner/state.ts";
 import type {
   BinStatus,
   PoolStatus,
@@ -32,7 +34,22 @@ export interface StatusInput {
   observed: (bin: number, role: DesiredPool["role"]) => ObservedPool;
   /** The last reconcile's error, if it failed. */
   reconcileError?: string;
+  /** The planner's step for this reconcile (planner and external modes). */
+  plan?: PlannerOutput;
   now: Date;
+}
+
+/** Status figures are rounded so that noise in demand does not rewrite the status each step. */
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** "b1 level 0 of 2, b3 level 1 of 1": the caps in force, for BudgetLimited's message. */
+export function levelsMessage(plan: PlannerOutput, policy: TestTimePolicy): string {
+  return plan.maxLevels
+    .map((l) => {
+      const top = (policy.spec.bins.find((b) => b.bin === l.bin)?.strategies.length ?? 1) - 1;
+      return `b${l.bin} max_level ${l.maxLevel ?? top} of ${top}`;
+    })
+    .join(", ");
 }
 
 export function computeStatus(input: StatusInput): TestTimePolicyStatus {
@@ -50,15 +67,26 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
   for (const pool of pools) {
     const seen = input.observed(pool.bin, pool.role);
     const desired = pool.replicas ?? seen.specReplicas ?? 0;
+    const planned = input.plan?.pools.find((p) => p.bin === pool.bin && p.role === pool.role);
     const status: PoolStatus = {
       desiredReplicas: desired,
       readyReplicas: seen.readyReplicas,
       pendingPods: seen.unschedulablePods,
+      ...(planned?.tokensPerRequest === undefined
+        ? {}
+        : { tokensPerRequest: round(planned.tokensPerRequest, 0) }),
+      ...(planned ? { reason: planned.reason } : {}),
     };
+    const level = input.plan?.maxLevels.find((l) => l.bin === pool.bin);
     const entry = bins.get(pool.bin) ?? {
       bin: pool.bin,
       proposer: { desiredReplicas: 0, readyReplicas: 0 },
       verifier: { desiredReplicas: 0, readyReplicas: 0 },
+      ...(level?.requestsPerSecond === undefined
+        ? {}
+        : { requestsPerSecond: round(level.requestsPerSecond, 2) }),
+      ...(level ? { level: level.level } : {}),
+      ...(level?.maxLevel === undefined ? {} : { maxLevel: level.maxLevel }),
     };
     entry[pool.role] = status;
     bins.set(pool.bin, entry);
@@ -131,7 +159,18 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
       message: "no failures",
     });
   }
-  if (requested > budget) {
+  const plan = input.plan;
+  if (plan?.budgetLimited) {
+    const exceeded = plan.maxLevels.some((l) => l.reason === "budget_exceeded");
+    conditions.push({
+      type: "BudgetLimited",
+      status: "True",
+      reason: exceeded ? "OverBudget" : "LevelsLowered",
+      message: exceeded
+        ? `even the cheapest levels need more than ${budget} GPUs; replicas cut to fit (${levelsMessage(plan, policy)})`
+        : `levels lowered to fit ${budget} GPUs: ${levelsMessage(plan, policy)}; pools request ${requested}`,
+    });
+  } else if (requested > budget) {
     conditions.push({
       type: "BudgetLimited",
       status: "True",
@@ -159,5 +198,6 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
     conditions: mergeConditions(policy.status?.conditions, conditions, generation, input.now),
     bins: [...bins.values()].sort((a, b) => a.bin - b.bin),
     gpus: { requested, budget, pending: pendingGpus },
+    ...(plan ? { planner: encodeState(plan.state) } : {}),
   };
 }

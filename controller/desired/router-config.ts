@@ -23,8 +23,21 @@ export function effectiveThresholds(bins: number, thresholds: number[] | undefin
   return Array.from({ length: bins - 1 }, (_, i) => Number(((i + 1) / bins).toFixed(6)));
 }
 
-export function policySnapshot(policy: TestTimePolicy): PolicySnapshot {
+/** What the snapshot carries beyond the spec: the planner's levels. */
+export interface SnapshotInputs {
+  /** The highest budget level a bin may use now; undefined leaves the table's top. */
+  maxLevel?: (bin: number) => number | undefined;
+}
+
+export function policySnapshot(
+  policy: TestTimePolicy,
+  inputs: SnapshotInputs = {},
+): PolicySnapshot {
   const { spec, metadata } = policy;
+  const maxLevel = (bin: number) => {
+    const l = inputs.maxLevel?.(bin);
+    return l === undefined ? {} : { maxLevel: l };
+  };
   const ns = metadata.namespace;
   return create(PolicySnapshotSchema, {
     name: metadata.name,
@@ -52,6 +65,7 @@ export function policySnapshot(policy: TestTimePolicy): PolicySnapshot {
             sequentialRatio: s.sequentialRatio ?? 0,
             maxSteps: s.maxSteps ?? 0,
           })),
+        ...maxLevel(b.bin),
         proposer: {
           model: spec.proposer.model,
           endpoints: [endpoint(metadata.name, ns, b.bin, "proposer")],
@@ -64,8 +78,11 @@ export function policySnapshot(policy: TestTimePolicy): PolicySnapshot {
   });
 }
 
-export function desiredRouterConfig(policy: TestTimePolicy): V1ConfigMap {
-  const config = create(RouterConfigSchema, { policies: [policySnapshot(policy)] });
+export function desiredRouterConfig(
+  policy: TestTimePolicy,
+  snapshot: PolicySnapshot = policySnapshot(policy),
+): V1ConfigMap {
+  const config = create(RouterConfigSchema, { policies: [snapshot] });
   return {
     apiVersion: "v1",
     kind: "ConfigMap",

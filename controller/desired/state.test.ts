@@ -5,6 +5,8 @@ import type { V1ConfigMap, V1Deployment, V1Service } from "@kubernetes/client-no
 import { parse } from "yaml";
 import { RouterConfigSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import { step } from "../planner/planner.ts";
+import { emptyState } from "../planner/state.ts";
 import { examplePolicy } from "../testing/sample.ts";
 import { specHashAnnotation } from "./naming.ts";
 import { routerConfigKey } from "./router-config.ts";
@@ -105,4 +107,60 @@ test("the router ConfigMap holds a RouterConfig the proto JSON parser reads back
   assert.deepEqual(snap?.binTable[0]?.proposer?.endpoints, [
     "http://math-b1-proposer.ns1.svc:8000",
   ]);
+});
+
+test("the plan's replicas count in planner mode only; its levels in planner and external modes", () => {
+  const planned = (mode: "planner" | "manual" | "external") => {
+    const policy = examplePolicy((s) => {
+      s.scaling.mode = mode;
+      s.proposer.capacityTokensPerSecond = 1000;
+      s.verifier.capacityTokensPerSecond = 1000;
+      s.budget.gpus = 10;
+      for (const b of s.bins) {
+        b.proposer.maxReplicas = 4;
+        b.verifier.maxReplicas = 4;
+      }
+    });
+    const plan = step(emptyState(), {
+      spec: policy.spec,
+      demand: [
+        {
+          bin: 2,
+          requestsPerSecond: 3,
+          proposerTokensPerRequest: 2000,
+          verifierTokensPerRequest: 2000,
+        },
+      ],
+      now: 0,
+    });
+    const d = desiredState(policy, { plan });
+    const replicas = d.objects
+      .filter((o): o is V1Deployment => o.kind === "Deployment")
+      .map((o) => [o.metadata?.name, o.spec?.replicas]);
+    const cm = find<V1ConfigMap>(d.objects, "ConfigMap", "math-router");
+    const config = fromJson(RouterConfigSchema, parse(cm.data?.[routerConfigKey] ?? ""));
+    const levels = config.policies[0]?.binTable.map((b) => b.maxLevel);
+    return { replicas, levels, plan };
+  };
+  const p = planned("planner");
+  // Bin 2 wants 4 + 4 GPUs at level 1 (its max); with 10 GPUs for three bins it gets level 0
+  // (a quarter of the generations: 3 + 3), the idle bins keep their top levels.
+  assert.equal(p.plan.budgetLimited, true);
+  assert.deepEqual(p.levels, [1, 0, 0]);
+  assert.deepEqual(
+    p.replicas.find(([n]) => n === "math-b2-proposer"),
+    ["math-b2-proposer", 3],
+  );
+  const m = planned("manual");
+  assert.ok(
+    m.replicas.every(([, r]) => r === 1),
+    "manual keeps minReplicas",
+  );
+  assert.deepEqual(m.levels, [undefined, undefined, undefined], "manual publishes no caps");
+  const e = planned("external");
+  assert.ok(
+    e.replicas.every(([, r]) => r === undefined),
+    "external never sets replicas",
+  );
+  assert.deepEqual(e.levels, p.levels, "external still publishes the levels");
 });

@@ -1,11 +1,13 @@
 // Desired state: everything a policy should own, each object stamped with its content hash.
 import type { KubernetesObject } from "@kubernetes/client-node";
+import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import type { PlannerOutput } from "../planner/planner.ts";
 import { type Role, roles } from "../policy/names.ts";
 import type { TestTimePolicy } from "../policy/types.ts";
 import { specHash } from "./hash.ts";
 import { specHashAnnotation } from "./naming.ts";
 import { desiredDeployment, desiredService } from "./pool.ts";
-import { desiredRouterConfig } from "./router-config.ts";
+import { desiredRouterConfig, policySnapshot, type SnapshotInputs } from "./router-config.ts";
 
 export interface DesiredPool {
   bin: number;
@@ -19,6 +21,8 @@ export interface DesiredState {
   pools: DesiredPool[];
   /** Deployments, Services and the router ConfigMap, each annotated with mull.dev/spec-hash. */
   objects: KubernetesObject[];
+  /** What routers serve: the ConfigMap's content (and what goes on the bus). */
+  snapshot: PolicySnapshot;
 }
 
 /** Adds the hash of the object's content (without the hash itself) as an annotation. */
@@ -33,19 +37,38 @@ export function withSpecHash<T extends KubernetesObject>(obj: T): T {
   };
 }
 
-export function desiredState(policy: TestTimePolicy): DesiredState {
+export interface DesiredInputs extends SnapshotInputs {
+  /** The planner's last step. Its replicas count in planner mode only; its levels in planner and external modes. */
+  plan?: PlannerOutput;
+}
+
+export function desiredState(policy: TestTimePolicy, inputs: DesiredInputs = {}): DesiredState {
   const pools: DesiredPool[] = [];
   const objects: KubernetesObject[] = [];
-  // minReplicas until the planner lands; never set in external mode (the autoscaler owns it).
-  const external = policy.spec.scaling.mode === "external";
+  const mode = policy.spec.scaling.mode;
+  const { plan } = inputs;
+  const planned = (bin: number, role: Role) =>
+    plan?.pools.find((p) => p.bin === bin && p.role === role)?.replicas;
   for (const b of [...policy.spec.bins].sort((x, y) => x.bin - y.bin)) {
     for (const role of roles) {
-      const replicas = external ? undefined : b[role].minReplicas;
+      // external: never set (the autoscaler owns it); manual, or planner before its first step:
+      // minReplicas.
+      const replicas =
+        mode === "external"
+          ? undefined
+          : mode === "planner"
+            ? (planned(b.bin, role) ?? b[role].minReplicas)
+            : b[role].minReplicas;
       const params = { policy, bin: b.bin, role, replicas };
       pools.push({ bin: b.bin, role, replicas, gpusPerReplica: policy.spec[role].gpus });
       objects.push(withSpecHash(desiredDeployment(params)), withSpecHash(desiredService(params)));
     }
   }
-  objects.push(withSpecHash(desiredRouterConfig(policy)));
-  return { pools, objects };
+  const levels = mode === "manual" ? undefined : plan?.maxLevels;
+  const maxLevel =
+    inputs.maxLevel ??
+    (levels ? (bin: number) => levels.find((l) => l.bin === bin)?.maxLevel : undefined);
+  const snapshot = policySnapshot(policy, maxLevel ? { maxLevel } : {});
+  objects.push(withSpecHash(desiredRouterConfig(policy, snapshot)));
+  return { pools, objects, snapshot };
 }
