@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { createEngine } from "./engine/engine.ts";
 import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptionsFromFlags } from "./engine-flags.ts";
+import { ApiKeys } from "./http/api-keys.ts";
 import { YamlFilePolicySource } from "./policy/yaml-file-source.ts";
 import { ROUTER_DEFAULTS, startRouter } from "./router-process.ts";
 
@@ -17,6 +18,12 @@ options:
   --host HOST                listen address (default ${ROUTER_DEFAULTS.host})
   --port N                   gRPC port (default ${ROUTER_DEFAULTS.port})
   --metrics-port N           /metrics and /healthz port (default 9090; -1 to disable)
+  --http-port N              serve the OpenAI-compatible API (/v1/chat/completions,
+                             /v1/completions, /v1/models) on this port (default: off)
+  --api-keys-file PATH       require "Authorization: Bearer <key>" on the HTTP port, keys one
+                             per line (a mounted Secret works; reloaded when it changes)
+  --http-timeout-ms N        deadline of an HTTP request that sets none
+                             (default ${ROUTER_DEFAULTS.httpDefaultTimeoutMs})
   --max-in-flight N          requests solved at once (default ${ROUTER_DEFAULTS.maxInFlight})
   --max-queue N              requests waiting for a slot; beyond it RESOURCE_EXHAUSTED
                              (default ${ROUTER_DEFAULTS.maxQueue})
@@ -51,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
   for (const key of [
     "port",
     "metrics-port",
+    "http-port",
+    "http-timeout-ms",
     "max-in-flight",
     "max-queue",
     "max-message-bytes",
@@ -88,6 +97,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mull router: ${(error as Error).message}\n`);
     return 1;
   }
+  let apiKeys: ApiKeys | undefined;
+  if (values["api-keys-file"] !== undefined) {
+    if (numbers["http-port"] === undefined) {
+      process.stderr.write("mull router: --api-keys-file needs --http-port\n");
+      return 2;
+    }
+    try {
+      apiKeys = await ApiKeys.open(values["api-keys-file"], {
+        onReload: ({ ok, error }) =>
+          log(ok ? "reloaded the API keys" : `kept the last good API keys: ${error?.message}`),
+      });
+    } catch (error) {
+      process.stderr.write(`mull router: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   const metricsPort = numbers["metrics-port"] ?? 9090;
   router = await startRouter({
     policies,
@@ -101,11 +126,17 @@ export async function main(argv: string[]): Promise<number> {
     ...pick(numbers, "call-timeout-ms", "callTimeoutMs"),
     ...pick(numbers, "call-timeout-per-token-ms", "callTimeoutPerTokenMs"),
     ...pick(numbers, "shutdown-grace-ms", "shutdownGraceMs"),
+    ...pick(numbers, "http-port", "httpPort"),
+    ...pick(numbers, "http-timeout-ms", "httpDefaultTimeoutMs"),
+    ...(apiKeys ? { apiKeys } : {}),
     logError: (message, error) => log(`${message}\n${(error as Error)?.stack ?? ""}`),
     log,
   });
   log(
     `mull router: gRPC on :${router.port}` +
+      (router.httpPort !== undefined
+        ? `, OpenAI API on :${router.httpPort}${apiKeys ? ` (${apiKeys.size} API keys)` : ""}`
+        : "") +
       (router.metricsPort !== undefined ? `, metrics on :${router.metricsPort}` : "") +
       `, policies: ${policies.names().join(", ") || "none"}`,
   );
@@ -133,6 +164,9 @@ function parse(argv: string[]) {
       host: { type: "string" },
       port: { type: "string" },
       "metrics-port": { type: "string" },
+      "http-port": { type: "string" },
+      "api-keys-file": { type: "string" },
+      "http-timeout-ms": { type: "string" },
       "max-in-flight": { type: "string" },
       "max-queue": { type: "string" },
       "max-message-bytes": { type: "string" },

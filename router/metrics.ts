@@ -20,6 +20,7 @@ export class RouterMetrics {
   readonly queued: Gauge;
   readonly queueWait: Histogram;
   readonly configReloads: Counter<"result">;
+  readonly httpResponses: Counter<"route" | "code">;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -101,6 +102,12 @@ export class RouterMetrics {
       name: "mull_config_reloads_total",
       help: "Policy config reloads by result (ok, rejected).",
       labelNames: ["result"],
+      registers,
+    });
+    this.httpResponses = new Counter({
+      name: "mull_http_responses_total",
+      help: "Responses of the OpenAI-compatible HTTP front door, by route and HTTP status (refusals before a request reaches the engine included).",
+      labelNames: ["route", "code"],
       registers,
     });
   }

@@ -1,11 +1,14 @@
-// Assembles a router from its parts: policy source → backends → admission → gRPC server, plus
-// the metrics endpoint. The CLI, the integration tests and the bench all start routers here, so
+// Assembles a router from its parts: policy source → backends → admission → one shared request
+// handling → the gRPC server and (optionally) the OpenAI-compatible HTTP front door, plus the
+// metrics endpoint. The CLI, the integration tests and the bench all start routers here, so
 // they run the same wiring.
 import { Admission } from "./admission.ts";
 import { FleetBackends } from "./backends/fleet-backends.ts";
 import type { CallOptions } from "./backends/pool-caller.ts";
 import type { EjectionOptions } from "./backends/replica.ts";
 import { type ConnectionLimits, type GrpcServer, startGrpcServer } from "./grpc/server.ts";
+import type { ApiKeys } from "./http/api-keys.ts";
+import { type HttpFrontDoor, startHttpFrontDoor } from "./http/server.ts";
 import { describeHealth, RouterMetrics } from "./metrics.ts";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.ts";
 import type { PolicySource } from "./policy/policy-source.ts";
@@ -20,6 +23,12 @@ export interface RouterOptions {
   // Serve /metrics and /healthz here; 0 picks a free port; undefined serves none.
   metricsPort?: number;
   metricsHost?: string;
+  // Serve the OpenAI-compatible front door here; 0 picks a free port; undefined serves none.
+  httpPort?: number;
+  // Bearer keys the front door requires; undefined leaves it open.
+  apiKeys?: ApiKeys;
+  // The deadline of an HTTP request that sets none.
+  httpDefaultTimeoutMs?: number;
   maxInFlight?: number;
   maxQueue?: number;
   maxReceiveMessageBytes?: number;
@@ -50,11 +59,13 @@ export const ROUTER_DEFAULTS = {
   callTimeoutPerTokenMs: 50,
   maxAttempts: 3,
   shutdownGraceMs: 30_000,
+  httpDefaultTimeoutMs: 300_000,
 } as const;
 
 export interface RunningRouter {
   port: number;
   metricsPort: number | undefined;
+  httpPort: number | undefined;
   metrics: RouterMetrics;
   admission: Admission;
   backends: FleetBackends;
@@ -103,6 +114,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       options.maxReceiveMessageBytes ?? ROUTER_DEFAULTS.maxReceiveMessageBytes,
     ...(options.connections ? { connections: options.connections } : {}),
   });
+  let http: HttpFrontDoor | undefined;
+  if (options.httpPort !== undefined) {
+    http = await startHttpFrontDoor(service, {
+      host: options.host ?? ROUTER_DEFAULTS.host,
+      port: options.httpPort,
+      maxBodyBytes: options.maxReceiveMessageBytes ?? ROUTER_DEFAULTS.maxReceiveMessageBytes,
+      defaultTimeoutMs: options.httpDefaultTimeoutMs ?? ROUTER_DEFAULTS.httpDefaultTimeoutMs,
+      metrics,
+      ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
+    });
+  }
   let metricsServer: MetricsServer | undefined;
   if (options.metricsPort !== undefined) {
     metricsServer = await startMetricsServer({
@@ -117,6 +139,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   return {
     port: grpc.port,
     metricsPort: metricsServer?.port,
+    httpPort: http?.port,
     metrics,
     admission,
     backends,
@@ -126,7 +149,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         // Health turns NOT_SERVING first (synchronously), then the queue is failed.
         const grpcDrained = grpc.shutdown(graceMs);
         admission.close("router shutting down");
-        await grpcDrained;
+        await Promise.all([grpcDrained, http?.shutdown(graceMs)]);
+        await options.apiKeys?.close();
         unsubscribe();
         backends.close();
         await metricsServer?.close();

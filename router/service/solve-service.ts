@@ -50,11 +50,14 @@ export interface SolveServiceDeps {
 export interface SolveService {
   solve(request: SolveRequest, call: CallLifetime): Promise<SolveResponse>;
   // Sends the engine's events as they happen; the last one carries the final response, which
-  // is also returned.
+  // is also returned. onAdmitted runs once the request holds a slot (the request id is set by
+  // then): a transport that must commit to success before the first event (HTTP's 200) waits
+  // for it, so earlier refusals still get their own status.
   solveStream(
     request: SolveRequest,
     call: CallLifetime,
     send: (event: SolveEvent) => void,
+    onAdmitted?: () => void,
   ): Promise<SolveResponse>;
   estimateDifficulty(
     request: EstimateDifficultyRequest,
@@ -74,8 +77,9 @@ export function solveService(deps: SolveServiceDeps): SolveService {
         return response;
       }),
 
-    solveStream: (request, call, send) =>
+    solveStream: (request, call, send, onAdmitted) =>
       handle(deps, request, call, async (context, policy) => {
+        onAdmitted?.();
         // The engine's own events end with the final response, sent once.
         const response = await deps.engine.solve(request, { ...context, onEvent: send });
         recordSolved(deps, policy, response);
