@@ -29,6 +29,8 @@ export interface Stack {
   fleet: Fleet;
   router: RunningRouter;
   policy: PolicySnapshot;
+  // The router's policies, swappable by the test.
+  policies: StaticPolicySource;
   client: ServiceClient<typeof Router>;
   address: string;
   close(): Promise<void>;
@@ -83,8 +85,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     seed: options.seed ?? 7,
   });
   const policy = policyFor(fleet, options.levels ?? DEFAULT_LEVELS);
+  const policies = new StaticPolicySource([policy]);
   const router = await startRouter({
-    policies: new StaticPolicySource([policy]),
+    policies,
     engine: options.engine ?? createEngine(options.engineOptions),
     host: "127.0.0.1",
     port: 0,
@@ -98,6 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     fleet,
     router,
     policy,
+    policies,
     client,
     address,
     close: async () => {
