@@ -116,15 +116,32 @@ test("recent failures weigh on picking after re-admission, and fade", () => {
   clock.t = 1_000;
   call(p, () => true); // the probe succeeds
   assert.ok(a.healthy);
-  // Fast failures make a replica look idle; its recent failure keeps it behind b anyway.
-  b.begin(clock.t);
-  const picks = Array.from({ length: 4 }, () => p.pick(undefined, new Set()));
-  assert.ok(
-    picks.every((r) => r === b),
-    "a replica that just failed loses to a busier healthy one",
-  );
+  // At zero load a least-outstanding picker would alternate; a, which just failed (and, failing
+  // fast, would always look idle), gets a smaller share.
+  const share = (picks: number) => {
+    let count = 0;
+    for (let i = 0; i < picks; i++) if (call(p, () => true) === a) count++;
+    return count;
+  };
+  const early = share(30);
+  assert.ok(early > 0 && early <= 10, `a got ${early} of 30 picks right after re-admission`);
   clock.t += 10_000; // ten half-lives
-  assert.equal(p.pick(undefined, new Set()), a, "the weight fades: least outstanding again");
+  const later = share(30);
+  assert.ok(later >= 14, `a got ${later} of 30 picks once its failure faded`);
+  assert.equal(b.outstanding, 0);
+});
+
+test("a replica that keeps failing fast gets a shrinking share, not the traffic", () => {
+  const clock = { t: 0 };
+  const p = pool(2, clock);
+  const [a] = p.replicas as [Replica, Replica];
+  let toA = 0;
+  for (let i = 0; i < 200; i++) {
+    clock.t += 50;
+    if (call(p, (r) => r !== a) === a) toA++;
+  }
+  // 10 s of traffic: a is ejected most of the time and rarely admitted when it is not.
+  assert.ok(toA <= 12, `a failing replica drew ${toA} of 200 calls`);
 });
 
 test("with every replica ejected, the one due back soonest is tried", () => {

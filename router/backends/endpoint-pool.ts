@@ -69,7 +69,8 @@ export class EndpointPool {
   // 1. an ejected replica whose window has passed gets its one probe call, even ahead of
   //    affinity (otherwise a recovered replica is never tried while the others are healthy);
   // 2. the request's own replica, while it is healthy;
-  // 3. the healthy replica with the lowest cost (outstanding calls + recent failures);
+  // 3. the healthy replica with the fewest outstanding calls, among those whose recent failures
+  //    leave them a share of this pick;
   // 4. with every replica ejected, the one due back soonest (Envoy's "panic" mode), so a fleet
   //    that just restarted does not lock itself out.
   pick(preferred: Replica | undefined, tried: ReadonlySet<Replica>): Replica | undefined {
@@ -83,17 +84,15 @@ export class EndpointPool {
     if (healthy.length === 0) {
       return candidates.reduce((a, b) => (b.ejectedUntilMs < a.ejectedUntilMs ? b : a));
     }
+    // Replicas that failed lately compete in only a share of the picks (replica.ts).
+    const admitted = healthy.filter((r) => r.admits(now));
+    const pool = admitted.length > 0 ? admitted : healthy;
     // Rotate the scan start so equally loaded replicas share the load.
-    const start = this.cursor++ % healthy.length;
+    const start = this.cursor++ % pool.length;
     let best: Replica | undefined;
-    let bestCost = Infinity;
-    for (let i = 0; i < healthy.length; i++) {
-      const r = healthy[(start + i) % healthy.length] as Replica;
-      const cost = r.cost(now);
-      if (cost < bestCost) {
-        best = r;
-        bestCost = cost;
-      }
+    for (let i = 0; i < pool.length; i++) {
+      const r = pool[(start + i) % pool.length] as Replica;
+      if (best === undefined || r.outstanding < best.outstanding) best = r;
     }
     return best;
   }

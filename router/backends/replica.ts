@@ -7,8 +7,11 @@
 // - the probe's success re-admits it; its failure doubles the window, up to ejectMaxMs.
 // Calls that were already running when it was ejected settle without moving the window: a
 // replica that dies under load fails all of them at once, and that is one failure, not twenty.
-// Recent failures also weigh on picking after re-admission (failurePenalty), so a replica that
-// fails fast (and therefore looks idle) never draws the traffic of a least-outstanding picker.
+// Recent failures also weigh on picking after re-admission: a replica that fails fast looks
+// idle, and a least-outstanding picker would send it nearly everything. Its "trust",
+// 1 / (1 + failurePenalty × recent failures), is the share of picks it may compete in, spent as
+// a credit (smooth weighted round robin, deterministic): trust 0.2 competes in one pick of
+// five. The failures' weight fades (failureHalfLifeMs), so its share grows back to a full one.
 
 export interface EjectionOptions {
   // First ejection window; doubles with each failed probe up to ejectMaxMs.
@@ -16,7 +19,7 @@ export interface EjectionOptions {
   ejectMaxMs: number;
   // How fast a failure's weight on picking fades (half-life).
   failureHalfLifeMs: number;
-  // Picking cost of one recent failure, in outstanding calls.
+  // How much one recent failure lowers a replica's share of picks (see trust above).
   failurePenalty: number;
 }
 
@@ -52,6 +55,7 @@ export class Replica {
   private epoch = 0;
   private failureWeight = 0;
   private failureWeightAt = 0;
+  private credit = 1;
 
   constructor(
     endpoint: string,
@@ -85,13 +89,16 @@ export class Replica {
     return this.failureWeight * 0.5 ** (age / this.options.failureHalfLifeMs);
   }
 
-  // Picking cost: outstanding calls plus the weight of recent failures.
-  cost(now: number): number {
-    return this.outstanding + this.options.failurePenalty * this.recentFailures(now);
+  // Called once for every pick this healthy replica competes in: whether its credit lets it.
+  admits(now: number): boolean {
+    const trust = 1 / (1 + this.options.failurePenalty * this.recentFailures(now));
+    this.credit = Math.min(1, this.credit + trust);
+    return this.credit >= 1 - 1e-9;
   }
 
   begin(now: number): Lease {
     this.outstanding++;
+    this.credit = Math.max(0, this.credit - 1);
     const probe = this.probeDue(now);
     if (probe) this.probeInFlight = true;
     return { probe, epoch: this.epoch };
@@ -113,6 +120,7 @@ export class Replica {
     this.settle(lease);
     this.failureWeight = this.recentFailures(now) + 1;
     this.failureWeightAt = now;
+    this.credit = 0;
     // Only a failure seen while healthy ejects, and only the probe's moves the window: the other
     // calls either began before the ejection or were placed because every replica was ejected.
     if (!lease.probe && (this.ejected || lease.epoch !== this.epoch)) return;
