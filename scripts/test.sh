@@ -10,6 +10,7 @@ echo "== type check"; tsc --noEmit -p .
 echo "== lint and format"; biome check .
 echo "== generated code"; bash scripts/check-generated.sh
 echo "== e2e binaries"; bash e2e/build.sh
+echo "== image and chart tools"; bash scripts/tools.sh
 
 echo "== tests"
 exec node --test --test-timeout=900000 --test-global-setup=e2e/global-setup.ts \
