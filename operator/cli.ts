@@ -24,6 +24,7 @@ options:
   --retry-period SEC       how often to try to acquire or renew the lease (default: 2)
   --resync-period SEC      re-check every policy this often; a no-op resync writes nothing (default: 300)
   --concurrency N          policies reconciled in parallel (default: 4)
+  --planner-interval SEC   re-plan planner- and external-mode policies this often (default: 15)
   --metrics-port PORT      port for /metrics, /healthz and /readyz; 0 picks a free one (default: 8080)
   --bind-address ADDR      address for that port (default: 0.0.0.0)
   --log-level LEVEL        debug, info, warn or error (default: info)
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
         "retry-period": { type: "string" },
         "resync-period": { type: "string" },
         concurrency: { type: "string" },
+        "planner-interval": { type: "string" },
         "metrics-port": { type: "string" },
         "bind-address": { type: "string" },
         "log-level": { type: "string" },
@@ -79,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     retryPeriod: number;
     resync: number;
     concurrency: number;
+    plannerInterval: number;
     port: number;
   };
   try {
@@ -88,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       retryPeriod: positive("retry-period", str("retry-period"), 2),
       resync: positive("resync-period", str("resync-period"), 300),
       concurrency: Math.max(1, Math.floor(positive("concurrency", str("concurrency"), 4))),
+      plannerInterval: positive("planner-interval", str("planner-interval"), 15),
       port: positive("metrics-port", str("metrics-port"), 8080),
     };
     if (opts.renewDeadline >= opts.leaseDuration) {
@@ -115,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     identity,
     concurrency: opts.concurrency,
     resyncSeconds: opts.resync,
+    plannerIntervalSeconds: Math.max(opts.plannerInterval, 0.1),
     leaderElection: leaderElect
       ? {
           name: str("lease-name") ?? "mull-operator",

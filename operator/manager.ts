@@ -8,6 +8,7 @@ import { clusterIO } from "./kube.ts";
 import { LeaderElector } from "./leader.ts";
 import { errorMessage, type Logger } from "./log.ts";
 import type { OperatorMetrics } from "./metrics.ts";
+import { type DemandSource, PlannerRunner } from "./planner.ts";
 import { Reconciler } from "./reconciler.ts";
 import { WorkQueue } from "./workqueue.ts";
 
@@ -28,6 +29,10 @@ export interface ManagerOptions {
     | undefined;
   log: Logger;
   metrics: OperatorMetrics;
+  /** How often planner- and external-mode policies are re-planned, in seconds. */
+  plannerIntervalSeconds?: number;
+  /** The routers' demand (the bus); without it the planner holds minReplicas. */
+  demand?: DemandSource;
 }
 
 export class Manager {
@@ -41,6 +46,8 @@ export class Manager {
   private openGate: () => void = () => {};
   private workers: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
+  private plannerTimer: NodeJS.Timeout | undefined;
+  private readonly planner: PlannerRunner;
   private stopping = false;
 
   constructor(o: ManagerOptions) {
@@ -59,6 +66,7 @@ export class Manager {
       },
     });
     const core = o.kubeConfig.makeApiClient(CoreV1Api);
+    this.planner = new PlannerRunner({ demand: o.demand, metrics: o.metrics, log: o.log });
     this.reconciler = new Reconciler({
       caches: this.io.caches,
       writer: this.io.writer,
@@ -67,6 +75,7 @@ export class Manager {
       ),
       metrics: o.metrics,
       log: o.log,
+      planner: this.planner,
     });
     if (o.leaderElection) {
       const le = o.leaderElection;
@@ -102,6 +111,32 @@ export class Manager {
       if (this.leading) this.enqueueAll();
     }, this.o.resyncSeconds * 1000);
     this.resyncTimer.unref();
+    this.plannerTimer = setInterval(
+      () => {
+        if (this.leading) this.enqueuePlanned();
+      },
+      (this.o.plannerIntervalSeconds ?? 15) * 1000,
+    );
+    this.plannerTimer.unref();
+  }
+
+  /** Demand for a policy changed (the bus calls this): plan it now rather than at the next tick. */
+  demandChanged(namespace: string, name: string): void {
+    if (!this.leading) return;
+    const p = this.io.policies
+      .list()
+      .find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
+    if (!p || p.spec.scaling.mode === "manual") return;
+    this.queue.add(`${namespace}/${name}`);
+    this.o.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private enqueuePlanned(): void {
+    for (const p of this.io.policies.list()) {
+      if (p.spec.scaling.mode === "manual") continue;
+      this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    }
+    this.o.metrics.queueDepth.set(this.queue.length);
   }
 
   private startLeading(): void {
@@ -117,6 +152,7 @@ export class Manager {
 
   private stopLeading(): void {
     this.leading = false;
+    this.planner.reset();
     this.o.metrics.leader.set(0);
     // Close the gate: workers finish the key in hand and then wait.
     this.gate = new Promise((r) => {
@@ -168,6 +204,7 @@ export class Manager {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.plannerTimer) clearInterval(this.plannerTimer);
     this.queue.shutDown();
     this.openGate();
     await Promise.all(this.workers);

@@ -12,6 +12,9 @@ export interface OperatorMetrics {
   leader: Gauge;
   queueDepth: Gauge;
   informerRestarts: Counter<"informer">;
+  demand: Gauge<"namespace" | "policy" | "bin">;
+  binMaxLevel: Gauge<"namespace" | "policy" | "bin">;
+  plannerDecisions: Counter<"reason">;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -65,6 +68,24 @@ export function createMetrics(): OperatorMetrics {
       name: "mull_operator_informer_restarts_total",
       help: "Watches restarted after an error.",
       labelNames: ["informer"],
+      registers,
+    }),
+    demand: new Gauge({
+      name: "mull_operator_demand_requests_per_second",
+      help: "Demand per bin the routers report, as the planner last read it.",
+      labelNames: ["namespace", "policy", "bin"],
+      registers,
+    }),
+    binMaxLevel: new Gauge({
+      name: "mull_operator_bin_max_level",
+      help: "The budget level in force per bin (0-based; the planner's cap when budget-limited).",
+      labelNames: ["namespace", "policy", "bin"],
+      registers,
+    }),
+    plannerDecisions: new Counter({
+      name: "mull_operator_planner_decisions_total",
+      help: "Planner decisions that changed a pool or a level cap, by reason.",
+      labelNames: ["reason"],
       registers,
     }),
   };

@@ -8,6 +8,7 @@ import { canonicalJson } from "../controller/desired/hash.ts";
 import { poolName } from "../controller/desired/naming.ts";
 import { desiredState } from "../controller/desired/state.ts";
 import { plan } from "../controller/plan.ts";
+import { scalingEvent } from "../controller/planner/scaling-event.ts";
 import { pendingVerdict } from "../controller/pods.ts";
 import type { Role } from "../controller/policy/names.ts";
 import type { TestTimePolicy, TestTimePolicyStatus } from "../controller/policy/types.ts";
@@ -15,6 +16,7 @@ import { computeStatus, type ObservedPool } from "../controller/status.ts";
 import type { EventRecorder } from "./events.ts";
 import { errorMessage, type Logger } from "./log.ts";
 import type { OperatorMetrics } from "./metrics.ts";
+import type { PlannerRunner } from "./planner.ts";
 
 /** Read side: the informer caches. */
 export interface Caches {
@@ -39,6 +41,8 @@ export interface ReconcilerDeps {
   metrics: OperatorMetrics;
   log: Logger;
   now?: () => Date;
+  /** Plans replicas and levels from demand (planner and external modes). */
+  planner?: PlannerRunner;
 }
 
 export class Reconciler {
@@ -58,10 +62,12 @@ export class Reconciler {
     if (!policy || policy.metadata.deletionTimestamp) {
       // Owner references let the garbage collector delete what the policy owned.
       this.forgetSeries(key);
+      this.d.planner?.forget(key);
       return;
     }
     const uid = policy.metadata.uid ?? "";
-    const desired = desiredState(policy);
+    const planned = this.d.planner?.plan(policy);
+    const desired = desiredState(policy, { plan: planned });
     const observed = this.d.caches.owned(namespace, name, uid);
     const todo = plan(desired.objects, observed);
     const log = this.d.log.with({ policy: key });
@@ -108,11 +114,17 @@ export class Reconciler {
       pools: desired.pools,
       observed: (bin, role) => this.observePool(namespace, name, bin, role),
       ...(firstError ? { reconcileError: errorMessage(firstError) } : {}),
+      ...(planned ? { plan: planned } : {}),
       now: this.d.now?.() ?? new Date(),
     });
     this.exportMetrics(key, policy, status);
     await this.writeStatus(policy, status);
     await this.budgetEvents(policy, status);
+    const scaled = planned && scalingEvent(planned.reasons);
+    if (scaled) {
+      log.info("planned", { reason: scaled.reason, decisions: scaled.message });
+      await this.d.events.event(policy, "Normal", scaled.reason, scaled.message);
+    }
     if (firstError) throw firstError;
   }
 

@@ -1,0 +1,95 @@
+// Runs the pure planner (controller/planner) for each reconcile of a policy in planner or external
+// mode: reads the demand, restores the planner's state (this process's latest, else the one
+// stored in status.planner, so a new leader resumes where the last one stopped), steps it, and
+// exports the demand, levels and decisions as metrics. Manual mode does not plan.
+import type { BinDemand } from "../controller/planner/demand.ts";
+import { type PlannerOutput, step } from "../controller/planner/planner.ts";
+import { decodeState, type PlannerState } from "../controller/planner/state.ts";
+import type { TestTimePolicy } from "../controller/policy/types.ts";
+import type { Logger } from "./log.ts";
+import type { OperatorMetrics } from "./metrics.ts";
+
+/** Where demand comes from: the bus's sliding window of DemandReports. */
+export interface DemandSource {
+  /** Demand per bin, or undefined when nothing is known for this policy (the plan holds). */
+  demandFor(namespace: string, name: string): readonly BinDemand[] | undefined;
+}
+
+export interface PlannerRunnerDeps {
+  demand: DemandSource | undefined;
+  metrics: OperatorMetrics;
+  log: Logger;
+  now?: () => Date;
+}
+
+export class PlannerRunner {
+  private readonly d: PlannerRunnerDeps;
+  /** The newest state per policy uid: the cache may lag this process's own status write. */
+  private readonly states = new Map<string, PlannerState>();
+  private readonly series = new Map<string, Array<Record<string, string>>>();
+
+  constructor(deps: PlannerRunnerDeps) {
+    this.d = deps;
+  }
+
+  plan(policy: TestTimePolicy): PlannerOutput | undefined {
+    const { namespace, name, uid = "" } = policy.metadata;
+    const key = `${namespace}/${name}`;
+    if (policy.spec.scaling.mode === "manual") {
+      this.forget(key, uid);
+      return undefined;
+    }
+    let state = this.states.get(uid);
+    if (!state) {
+      const restored = decodeState(policy.status?.planner);
+      if (restored.error) {
+        this.d.log.warn("planner state not restored", { policy: key, error: restored.error });
+      }
+      state = restored.state;
+    }
+    const now = (this.d.now?.() ?? new Date()).getTime() / 1000;
+    const out = step(state, {
+      spec: policy.spec,
+      demand: this.d.demand?.demandFor(namespace, name),
+      now,
+    });
+    this.states.set(uid, out.state);
+    this.export(key, policy, out);
+    return out;
+  }
+
+  /** A policy gone, or turned manual: its state and series go too. */
+  forget(key: string, uid?: string): void {
+    if (uid !== undefined) this.states.delete(uid);
+    for (const labels of this.series.get(key) ?? []) {
+      this.d.metrics.demand.remove(labels);
+      this.d.metrics.binMaxLevel.remove(labels);
+    }
+    this.series.delete(key);
+  }
+
+  /** Leadership lost: whoever leads next writes the state; ours may go stale meanwhile. */
+  reset(): void {
+    this.states.clear();
+  }
+
+  private export(key: string, policy: TestTimePolicy, out: PlannerOutput): void {
+    const { namespace, name } = policy.metadata;
+    const sets: Array<Record<string, string>> = [];
+    for (const l of out.maxLevels) {
+      const labels = { namespace, policy: name, bin: String(l.bin) };
+      this.d.metrics.demand.set(labels, l.requestsPerSecond ?? 0);
+      this.d.metrics.binMaxLevel.set(labels, l.level);
+      sets.push(labels);
+    }
+    const stale = (this.series.get(key) ?? []).filter(
+      (old) => !sets.some((s) => s.bin === old.bin),
+    );
+    for (const labels of stale) {
+      this.d.metrics.demand.remove(labels);
+      this.d.metrics.binMaxLevel.remove(labels);
+    }
+    this.series.set(key, sets);
+    for (const d of out.reasons) this.d.metrics.plannerDecisions.inc({ reason: d.reason });
+  }
+}
