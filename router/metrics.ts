@@ -11,7 +11,9 @@ export class RouterMetrics {
   readonly duration: Histogram<"policy" | "code">;
   readonly bin: Counter<"policy" | "bin">;
   readonly generations: Counter<"policy" | "bin" | "strategy">;
-  readonly tokens: Counter<"policy" | "role">;
+  readonly tokens: Counter<"policy" | "bin" | "role">;
+  readonly earlyStops: Counter<"policy" | "bin">;
+  readonly partials: Counter<"policy" | "bin">;
   readonly backendErrors: Counter<"role" | "endpoint" | "reason">;
   readonly ejections: Counter<"role" | "endpoint" | "cause">;
   readonly readmissions: Counter<"role" | "endpoint">;
@@ -52,8 +54,20 @@ export class RouterMetrics {
     });
     this.tokens = new Counter({
       name: "mull_tokens_total",
-      help: "Tokens processed per role (proposer prompt+completion, verifier input).",
-      labelNames: ["policy", "role"],
+      help: "Tokens processed per bin and role (proposer prompt+completion, verifier input).",
+      labelNames: ["policy", "bin", "role"],
+      registers,
+    });
+    this.earlyStops = new Counter({
+      name: "mull_early_stops_total",
+      help: "Solved requests whose search adaptive early stopping ended (the vote was decisive).",
+      labelNames: ["policy", "bin"],
+      registers,
+    });
+    this.partials = new Counter({
+      name: "mull_partial_answers_total",
+      help: "Solved requests answered with the best so far (the deadline or a token bound cut the search short).",
+      labelNames: ["policy", "bin"],
       registers,
     });
     this.backendErrors = new Counter({

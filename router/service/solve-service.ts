@@ -171,12 +171,14 @@ function recordSolved(deps: SolveServiceDeps, policy: PolicySnapshot, r: SolveRe
   const bin = String(r.bin);
   const strategy = strategyLabel(r.config?.strategy ?? 0);
   m.bin.inc({ policy: policy.name, bin });
+  if (r.stoppedEarly) m.earlyStops.inc({ policy: policy.name, bin });
+  if (r.partial) m.partials.inc({ policy: policy.name, bin });
   const usage = r.usage;
   if (usage === undefined) return;
   m.generations.inc({ policy: policy.name, bin, strategy }, usage.generations);
   m.tokens.inc(
-    { policy: policy.name, role: "proposer" },
+    { policy: policy.name, bin, role: "proposer" },
     Number(usage.proposerPromptTokens + usage.proposerCompletionTokens),
   );
-  m.tokens.inc({ policy: policy.name, role: "verifier" }, Number(usage.verifierTokens));
+  m.tokens.inc({ policy: policy.name, bin, role: "verifier" }, Number(usage.verifierTokens));
 }

@@ -81,7 +81,7 @@ test("metrics count the requests by policy, strategy and code, on their own port
   assert.equal(response.headers.get("content-type"), stack.router.metrics.registry.contentType);
   const text = await response.text();
   assert.match(text, /mull_requests_total\{policy="math",strategy="beam",code="OK"\} 1/);
-  assert.match(text, /mull_tokens_total\{policy="math",role="verifier"\} \d+/);
+  assert.match(text, /mull_tokens_total\{policy="math",bin="\d",role="verifier"\} \d+/);
   assert.match(text, /mull_generations_total\{policy="math",bin="\d",strategy="bestOfN"\} \d+/);
   assert.doesNotMatch(text, /f\(4\)/, "no prompt text in labels");
   const health = await fetch(`http://127.0.0.1:${stack.router.metricsPort}/healthz`);
