@@ -1,4 +1,4 @@
-// The router under benchmark, on its own thread (its own event loop, as in production where it
+// The router under benchmark (gRPC and the OpenAI-compatible front door), on its own thread (its own event loop, as in production where it
 // is its own process), so the bench client's work is not counted against it.
 import { parentPort, workerData } from "node:worker_threads";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
@@ -16,11 +16,12 @@ const router = await startRouter({
   engine: createEngine({ earlyStopping: { rule: "off", rounds: 1 } }),
   host: "127.0.0.1",
   port: 0,
+  httpPort: 0,
   maxInFlight: input.maxInFlight,
   maxQueue: 10_000,
   defaultMetrics: false,
 });
-parentPort?.postMessage({ port: router.port });
+parentPort?.postMessage({ port: router.port, httpPort: router.httpPort });
 parentPort?.once("message", () => {
   void router.shutdown(2_000).then(() => parentPort?.postMessage({ stopped: true }));
 });

@@ -2,8 +2,11 @@
 // (gRPC → engine → 1 completions call with n=4 + 1 PRM scoring call) against instant simulated
 // backends, compared with a direct client making the same two HTTP calls itself, in the same
 // run. Prints throughput router ÷ direct and the latency the router adds (p50/p99), both at
-// concurrency 1 (pure overhead) and at --concurrency (overhead under load).
+// concurrency 1 (pure overhead) and at --concurrency (overhead under load). The same requests
+// through the OpenAI-compatible HTTP front door of the same router are compared with gRPC, unary
+// and streamed, in the same run.
 import { spawn } from "node:child_process";
+import http from "node:http";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { create, toJson } from "@bufbuild/protobuf";
@@ -19,7 +22,9 @@ const USAGE = `usage: mull bench router [options]   (npm run bench -- router)
 
 Router overhead: Solve (best-of-4, PRM-weighted) through the router vs a direct client making
 the same HTTP calls (one /v1/completions with n=4, one /pooling with 4 inputs) against an
-simulated fleet in its own process. Both are measured in this run. With the default instant fleet
+simulated fleet in its own process. Both are measured in this run. Then the OpenAI-compatible
+front door (POST /v1/chat/completions, plain and stream: true) against gRPC (Solve,
+SolveStream) on the same router, also in this run. With the default instant fleet
 (--speed 0) the backends cost nothing, so the ratio is the router's whole overhead on this
 machine's cores; --speed 1 shows the same with a batching fleet as slow as a 1B model on one GPU.
 
@@ -87,10 +92,12 @@ export async function main(argv: string[]): Promise<number> {
         maxInFlight: concurrency * 2,
       },
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      worker?.once("message", (m: { port: number }) => resolve(m.port));
-      worker?.once("error", reject);
-    });
+    const { port, httpPort } = await new Promise<{ port: number; httpPort: number }>(
+      (resolve, reject) => {
+        worker?.once("message", resolve);
+        worker?.once("error", reject);
+      },
+    );
     const client = createClient(Router, `127.0.0.1:${port}`);
     const prompts = makeDataset({ count: 64, seed: 11 }).map((d) => d.problem);
 
@@ -103,15 +110,54 @@ export async function main(argv: string[]): Promise<number> {
       calls = r.usage?.backendCalls ?? 0;
     };
     const direct = (i: number) => directSolve(sim, prompts[i % prompts.length] as string, i);
+    const chatUrl = `http://127.0.0.1:${httpPort}/v1/chat/completions`;
+    const chatBody = (i: number, stream: boolean) => ({
+      model: POLICY,
+      messages: [{ role: "user", content: prompts[i % prompts.length] as string }],
+      stream,
+      mull: { difficulty_hint: 1, timeout_ms: 30_000 },
+    });
+    const viaHttp = async (i: number) => {
+      const r = (await postJson(chatUrl, chatBody(i, false), AbortSignal.timeout(30_000))) as {
+        mull?: { usage?: { backend_calls?: number } };
+      };
+      if (r.mull?.usage?.backend_calls !== calls)
+        throw new Error("the front door answered differently");
+    };
+    let events = 0;
+    const viaGrpcStream = async (i: number) => {
+      let n = 0;
+      for await (const _ of client.solveStream(
+        { policy: POLICY, prompt: prompts[i % prompts.length] as string, difficultyHint: 1 },
+        { timeoutMs: 30_000 },
+      )) {
+        n++;
+      }
+      events = n;
+    };
+    const viaHttpStream = async (i: number) => {
+      const chunks = await postSse(chatUrl, chatBody(i, true));
+      // The role chunk, then one chunk per engine event.
+      if (chunks !== events + 1) throw new Error(`${chunks} chunks for ${events} events`);
+    };
 
     // Warm both paths (connections, JIT) before measuring.
     await runPhase(direct, 100, 8, maxPhaseMs);
     await runPhase(viaRouter, 100, 8, maxPhaseMs);
+    await runPhase(viaHttp, 100, 8, maxPhaseMs);
+    await runPhase(viaGrpcStream, 100, 8, maxPhaseMs);
+    await runPhase(viaHttpStream, 100, 8, maxPhaseMs);
 
     const serialDirect = await runPhase(direct, serial, 1, maxPhaseMs);
     const serialRouter = await runPhase(viaRouter, serial, 1, maxPhaseMs);
     const loadDirect = await runPhase(direct, requests, concurrency, maxPhaseMs);
     const loadRouter = await runPhase(viaRouter, requests, concurrency, maxPhaseMs);
+    const serialHttp = await runPhase(viaHttp, serial, 1, maxPhaseMs);
+    const loadHttp = await runPhase(viaHttp, requests, concurrency, maxPhaseMs);
+    const serialGrpcStream = await runPhase(viaGrpcStream, serial, 1, maxPhaseMs);
+    const serialHttpStream = await runPhase(viaHttpStream, serial, 1, maxPhaseMs);
+    const loadGrpcStream = await runPhase(viaGrpcStream, requests, concurrency, maxPhaseMs);
+    const loadHttpStream = await runPhase(viaHttpStream, requests, concurrency, maxPhaseMs);
     client.close();
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -137,6 +183,18 @@ export async function main(argv: string[]): Promise<number> {
       `  throughput ratio router ÷ direct: ${(loadRouter.rps / loadDirect.rps).toFixed(2)}` +
         ` (concurrency 1: ${(serialRouter.rps / serialDirect.rps).toFixed(2)})`,
     );
+    out("OpenAI-compatible front door vs gRPC, same router (POST /v1/chat/completions vs Solve):");
+    const compare = (label: string, http: Phase, grpc: Phase, c: number) =>
+      out(
+        `  ${label}, concurrency ${c}: http ${fmt(http.rps)} req/s, grpc ${fmt(grpc.rps)} req/s,` +
+          ` ratio http ÷ grpc ${(http.rps / grpc.rps).toFixed(2)};` +
+          ` p50 ${ms(http.p50)} vs ${ms(grpc.p50)}, p99 ${ms(http.p99)} vs ${ms(grpc.p99)}` +
+          `  (${http.count}/${grpc.count} requests)`,
+      );
+    compare("unary", serialHttp, serialRouter, 1);
+    compare("unary", loadHttp, loadRouter, concurrency);
+    compare(`stream (${events} events)`, serialHttpStream, serialGrpcStream, 1);
+    compare(`stream (${events} events)`, loadHttpStream, loadGrpcStream, concurrency);
     return 0;
   } finally {
     if (worker) {
@@ -231,6 +289,50 @@ async function directSolve(sim: Sim, problem: string, i: number): Promise<void> 
 // The same HTTP client the router uses, so the ratio measures the router and not a client library.
 function post(url: string, body: unknown): Promise<unknown> {
   return postJson(url, body, AbortSignal.timeout(30_000));
+}
+
+// A stream: true request read to its [DONE], with the same keep-alive node:http client; returns
+// how many data chunks came before [DONE].
+const sseAgent = new http.Agent({ keepAlive: true });
+function postSse(url: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const text = JSON.stringify(body);
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent: sseAgent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text) },
+        signal: AbortSignal.timeout(30_000),
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`HTTP ${res.statusCode}`));
+          return;
+        }
+        let buffered = "";
+        let chunks = 0;
+        let done = false;
+        res.setEncoding("utf8");
+        res.on("data", (data: string) => {
+          buffered += data;
+          let end = buffered.indexOf("\n\n");
+          while (end >= 0) {
+            const event = buffered.slice(0, end);
+            buffered = buffered.slice(end + 2);
+            if (event === "data: [DONE]") done = true;
+            else if (event.startsWith("data: ")) chunks++;
+            end = buffered.indexOf("\n\n");
+          }
+        });
+        res.on("end", () => (done ? resolve(chunks) : reject(new Error("no [DONE]"))));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(text);
+  });
 }
 
 interface Phase {
