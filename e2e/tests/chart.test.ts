@@ -322,11 +322,14 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
   }
   await dryRun(ns, defaults);
 
-  // Everything on: the router, ServiceMonitors with kube-prometheus-stack's label, one watched
-  // namespace (Role/RoleBinding there instead of the ClusterRole).
+  // Everything on: the router with its OpenAI-compatible API behind a key Secret, ServiceMonitors
+  // with kube-prometheus-stack's label, one watched namespace (Role/RoleBinding there instead of
+  // the ClusterRole).
   const full = await render("mull", ns, [
     "router.enabled=true",
     "router.policyConfigMap=math-router",
+    "router.http.enabled=true",
+    "router.http.apiKeysSecret=router-keys",
     "metrics.serviceMonitor.enabled=true",
     "metrics.serviceMonitor.labels.release=kube-prometheus-stack",
     `operator.watchNamespace=${ns}`,
@@ -366,6 +369,29 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
     "--port=50051",
     "--metrics-port=9090",
   ]);
+  assert.deepEqual(
+    rc.args.filter((a: string) => /^--(http|api-keys)/.test(a)),
+    ["--http-port=8080", "--http-timeout-ms=300000", "--api-keys-file=/etc/mull-api-keys/api-keys"],
+  );
+  assert.ok(
+    rc.ports.some(
+      (p: { name: string; containerPort: number }) => p.name === "http" && p.containerPort === 8080,
+    ),
+  );
+  assert.deepEqual(router.volumes.find((v: { name: string }) => v.name === "api-keys").secret, {
+    secretName: "router-keys",
+    items: [{ key: "api-keys", path: "api-keys" }],
+  });
+  assert.equal(
+    rc.volumeMounts.find((v: { name: string }) => v.name === "api-keys").mountPath,
+    "/etc/mull-api-keys",
+  );
+  assert.ok(
+    find(full, "Service", "mull-router").spec.ports.some(
+      (p: { name: string; port: number; targetPort: string }) =>
+        p.name === "http" && p.port === 8080 && p.targetPort === "http",
+    ),
+  );
   assert.deepEqual(rc.readinessProbe.grpc, { port: 50051 });
   assert.deepEqual(rc.livenessProbe.grpc, { port: 50051 });
   assert.equal(router.automountServiceAccountToken, false);
@@ -410,6 +436,7 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
   await bad("operator.replicas=-1", /replicas/);
   await bad("operator.replica=1", /additional properties 'replica'/);
   await bad("operator.logLevel=loud", /logLevel/);
+  await bad("router.http.apiKeysSecret=Not_A_Name", /apiKeysSecret/);
   await bad("operator.leaderElection.enabled=false", /leaderElection/);
 
   // The chart's CRD is the generated one, byte for byte (scripts/generate.sh copies it).
