@@ -1,20 +1,33 @@
 // `mull router`: serve the gRPC router for the policies in a RouterConfig YAML file.
 import { parseArgs } from "node:util";
+import { defaultPolicyBucket } from "../proto/bus/naming.ts";
+import { busOptionsFromFlags, connectBus, NATS_FLAGS, NATS_FLAGS_HELP } from "./bus/connection.ts";
+import { DEFAULT_REPORT_INTERVAL_MS } from "./bus/demand-reporter.ts";
 import { createEngine } from "./engine/engine.ts";
 import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptionsFromFlags } from "./engine-flags.ts";
 import { ApiKeys } from "./http/api-keys.ts";
+import { NatsPolicySource } from "./policy/nats-source.ts";
+import type { PolicySource } from "./policy/policy-source.ts";
 import { YamlFilePolicySource } from "./policy/yaml-file-source.ts";
 import { ROUTER_DEFAULTS, startRouter } from "./router-process.ts";
 
-const USAGE = `usage: mull router --config router.yaml [options]
+const USAGE = `usage: mull router (--config router.yaml | --nats URL) [options]
 
 Serves mull.v1.Router (plus grpc.health.v1 and server reflection) for the policies in a
 RouterConfig YAML file (protobuf JSON mapping; the operator writes the same shape into the
-<policy>-router ConfigMap). The file is reloaded when it changes; a bad edit is logged and the
-last good config kept.
+<policy>-router ConfigMap), or for the PolicySnapshots the operator writes to the fleet bus's
+JetStream KV bucket. Either is watched; a bad edit or message is logged and the last good
+snapshot kept. With --nats the router also publishes a DemandReport per policy every interval.
 
 options:
-  --config PATH              RouterConfig YAML file (required)
+  --config PATH              RouterConfig YAML file (without --nats)
+${NATS_FLAGS_HELP}  --bucket NAME              KV bucket of policy snapshots (default ${defaultPolicyBucket})
+  --policies NS/NAME,...     serve only these policies from the bucket (default: all)
+  --report-interval SEC      how often demand is reported (default ${DEFAULT_REPORT_INTERVAL_MS / 1000})
+  --step-down-queue N        run one budget level lower while N requests per ready proposer
+                             replica already run in the bin (default 0: never)
+  --replica-wait-ms N        longest wait for a bin scaled to zero when the call has no deadline
+                             (default 120000)
   --host HOST                listen address (default ${ROUTER_DEFAULTS.host})
   --port N                   gRPC port (default ${ROUTER_DEFAULTS.port})
   --metrics-port N           /metrics and /healthz port (default 9090; -1 to disable)
@@ -50,8 +63,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (values.config === undefined) {
-    process.stderr.write(`mull router: --config is required\n\n${USAGE}`);
+  const bus = busOptionsFromFlags(values);
+  if (Array.isArray(bus)) {
+    process.stderr.write(`mull router: ${bus.join("; ")}\n`);
+    return 2;
+  }
+  if ((values.config === undefined) === (bus === undefined)) {
+    process.stderr.write(`mull router: give one of --config or --nats\n\n${USAGE}`);
     return 2;
   }
   const numbers: Record<string, number> = {};
@@ -66,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
     "call-timeout-ms",
     "call-timeout-per-token-ms",
     "shutdown-grace-ms",
+    "step-down-queue",
+    "replica-wait-ms",
   ] as const) {
     const raw = values[key];
     if (raw === undefined) continue;
@@ -76,6 +96,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     numbers[key] = n;
   }
+  const reportSeconds = Number(values["report-interval"] ?? DEFAULT_REPORT_INTERVAL_MS / 1000);
+  if (!(reportSeconds > 0)) {
+    process.stderr.write(
+      `mull router: --report-interval must be a positive number of seconds, got "${values["report-interval"]}"\n`,
+    );
+    return 2;
+  }
 
   const engineOptions = engineOptionsFromFlags(values);
   if (Array.isArray(engineOptions)) {
@@ -85,14 +112,37 @@ export async function main(argv: string[]): Promise<number> {
 
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   let router: Awaited<ReturnType<typeof startRouter>> | undefined;
-  let policies: YamlFilePolicySource;
+  let policies: PolicySource;
+  let nc: Awaited<ReturnType<typeof connectBus>> | undefined;
   try {
-    policies = await YamlFilePolicySource.open(values.config, {
-      onReload: ({ ok, error }) => {
-        router?.metrics.configReloads.inc({ result: ok ? "ok" : "rejected" });
-        log(ok ? `reloaded ${values.config}` : `kept the last good config: ${error?.message}`);
-      },
-    });
+    if (bus) {
+      nc = await connectBus(bus, "mull-router", log);
+      const only = (values.policies ?? "").split(",").filter((p) => p.trim() !== "");
+      policies = await NatsPolicySource.open(nc, {
+        bucket: values.bucket ?? defaultPolicyBucket,
+        only: only.map((p) => p.trim()),
+        onEvent: (e) => {
+          if (e.kind === "applied") {
+            router?.metrics.policyUpdates.inc({
+              result: e.operation === "PUT" ? "applied" : "deleted",
+            });
+            log(`policy ${e.key}: ${e.operation === "PUT" ? "updated" : "deleted"}`);
+          } else if (e.kind === "rejected") {
+            router?.metrics.policyUpdates.inc({ result: "rejected" });
+            log(`policy ${e.key}: kept the last good snapshot: ${e.error}`);
+          } else if (e.kind === "synced") log(`policies synced from the bus: ${e.policies}`);
+          else log(`policy bus: ${e.error}`);
+        },
+      });
+    } else {
+      const path = values.config as string;
+      policies = await YamlFilePolicySource.open(path, {
+        onReload: ({ ok, error }) => {
+          router?.metrics.configReloads.inc({ result: ok ? "ok" : "rejected" });
+          log(ok ? `reloaded ${path}` : `kept the last good config: ${error?.message}`);
+        },
+      });
+    }
   } catch (error) {
     process.stderr.write(`mull router: ${(error as Error).message}\n`);
     return 1;
@@ -129,6 +179,9 @@ export async function main(argv: string[]): Promise<number> {
     ...pick(numbers, "http-port", "httpPort"),
     ...pick(numbers, "http-timeout-ms", "httpDefaultTimeoutMs"),
     ...(apiKeys ? { apiKeys } : {}),
+    ...pick(numbers, "step-down-queue", "stepDownQueue"),
+    ...pick(numbers, "replica-wait-ms", "maxReplicaWaitMs"),
+    ...(nc ? { bus: { nc, reportIntervalMs: reportSeconds * 1000 } } : {}),
     logError: (message, error) => log(`${message}\n${(error as Error)?.stack ?? ""}`),
     log,
   });
@@ -173,6 +226,12 @@ function parse(argv: string[]) {
       "call-timeout-ms": { type: "string" },
       "call-timeout-per-token-ms": { type: "string" },
       "shutdown-grace-ms": { type: "string" },
+      ...NATS_FLAGS,
+      bucket: { type: "string" },
+      policies: { type: "string" },
+      "report-interval": { type: "string" },
+      "step-down-queue": { type: "string" },
+      "replica-wait-ms": { type: "string" },
       ...ENGINE_FLAGS,
       help: { type: "boolean", short: "h" },
     },

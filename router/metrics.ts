@@ -23,6 +23,9 @@ export class RouterMetrics {
   readonly queueWait: Histogram;
   readonly configReloads: Counter<"result">;
   readonly httpResponses: Counter<"route" | "code">;
+  readonly stepDowns: Counter<"policy" | "bin">;
+  readonly demandReports: Counter<"result">;
+  readonly policyUpdates: Counter<"result">;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -122,6 +125,24 @@ export class RouterMetrics {
       name: "mull_http_responses_total",
       help: "Responses of the OpenAI-compatible HTTP front door, by route and HTTP status (refusals before a request reaches the engine included).",
       labelNames: ["route", "code"],
+      registers,
+    });
+    this.stepDowns = new Counter({
+      name: "mull_level_step_downs_total",
+      help: "Requests run one budget level lower because the router's own queue for the bin was long.",
+      labelNames: ["policy", "bin"],
+      registers,
+    });
+    this.demandReports = new Counter({
+      name: "mull_demand_reports_total",
+      help: "DemandReports published on the fleet bus, by result (ok, error).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.policyUpdates = new Counter({
+      name: "mull_policy_updates_total",
+      help: "Policy snapshots from the fleet bus, by result (applied, deleted, rejected).",
+      labelNames: ["result"],
       registers,
     });
   }

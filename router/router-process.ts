@@ -2,10 +2,13 @@
 // handling → the gRPC server and (optionally) the OpenAI-compatible HTTP front door, plus the
 // metrics endpoint. The CLI, the integration tests and the bench all start routers here, so
 // they run the same wiring.
+import type { NatsConnection } from "@nats-io/transport-node";
 import { Admission } from "./admission.ts";
 import { FleetBackends } from "./backends/fleet-backends.ts";
 import type { CallOptions } from "./backends/pool-caller.ts";
 import type { EjectionOptions } from "./backends/replica.ts";
+import { BinTraffic } from "./bin-traffic.ts";
+import { DemandReporter } from "./bus/demand-reporter.ts";
 import { type ConnectionLimits, type GrpcServer, startGrpcServer } from "./grpc/server.ts";
 import type { ApiKeys } from "./http/api-keys.ts";
 import { type HttpFrontDoor, startHttpFrontDoor } from "./http/server.ts";
@@ -46,6 +49,12 @@ export interface RouterOptions {
   deadline?: DeadlineOptions;
   shutdownGraceMs?: number;
   defaultMetrics?: boolean;
+  // The fleet bus: demand reports go out on it, and the router closes it on shutdown.
+  bus?: { nc: NatsConnection; reportIntervalMs?: number; routerId?: string };
+  // Requests per ready proposer replica running in a bin before new ones step down a level.
+  stepDownQueue?: number;
+  // The longest a request without a deadline waits for a bin scaled to zero.
+  maxReplicaWaitMs?: number;
   logError?: (message: string, error: unknown) => void;
 }
 
@@ -69,6 +78,8 @@ export interface RunningRouter {
   metrics: RouterMetrics;
   admission: Admission;
   backends: FleetBackends;
+  traffic: BinTraffic;
+  reporter: DemandReporter | undefined;
   // Drain and stop; idempotent.
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -96,6 +107,31 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     },
   });
   const unsubscribe = options.policies.subscribe((policies) => backends.retain(policies.values()));
+  const reporter = options.bus
+    ? new DemandReporter({
+        nc: options.bus.nc,
+        policies: options.policies,
+        ...(options.bus.reportIntervalMs !== undefined
+          ? { intervalMs: options.bus.reportIntervalMs }
+          : {}),
+        ...(options.bus.routerId !== undefined ? { routerId: options.bus.routerId } : {}),
+        onPublished: (_report, error) =>
+          metrics.demandReports.inc({ result: error ? "error" : "ok" }),
+      })
+    : undefined;
+  const traffic = new BinTraffic({
+    policies: options.policies,
+    ...(reporter
+      ? {
+          counters: reporter.counters,
+          onWaiting: (policy: { namespace: string; name: string }) => reporter.urgent(policy),
+        }
+      : {}),
+    ...(options.stepDownQueue !== undefined ? { stepDownQueue: options.stepDownQueue } : {}),
+    ...(options.maxReplicaWaitMs !== undefined
+      ? { maxReplicaWaitMs: options.maxReplicaWaitMs }
+      : {}),
+  });
 
   let draining = false;
   const service = solveService({
@@ -104,6 +140,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     engine: options.engine,
     admission,
     metrics,
+    traffic,
     ...(options.deadline ? { deadline: options.deadline } : {}),
     ...(options.logError ? { logError: options.logError } : {}),
   });
@@ -143,6 +180,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     metrics,
     admission,
     backends,
+    traffic,
+    reporter,
     shutdown: (graceMs = options.shutdownGraceMs ?? ROUTER_DEFAULTS.shutdownGraceMs) => {
       stopping ??= (async () => {
         draining = true;
@@ -154,7 +193,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         unsubscribe();
         backends.close();
         await metricsServer?.close();
+        // The last report covers the requests that finished while draining.
+        await reporter?.close();
         await options.policies.close();
+        await options.bus?.nc.drain().catch(() => {});
       })();
       return stopping;
     },

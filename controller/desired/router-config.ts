@@ -11,6 +11,7 @@ import {
   RouterConfigSchema,
 } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import type { Role } from "../policy/names.ts";
 import type { TestTimePolicy } from "../policy/types.ts";
 import { endpoint, routerConfigLabels, routerConfigName } from "./naming.ts";
 import { ownerReference } from "./pool.ts";
@@ -23,10 +24,12 @@ export function effectiveThresholds(bins: number, thresholds: number[] | undefin
   return Array.from({ length: bins - 1 }, (_, i) => Number(((i + 1) / bins).toFixed(6)));
 }
 
-/** What the snapshot carries beyond the spec: the planner's levels. */
+/** What the snapshot carries beyond the spec: the planner's levels and the pools' readiness. */
 export interface SnapshotInputs {
   /** The highest budget level a bin may use now; undefined leaves the table's top. */
   maxLevel?: (bin: number) => number | undefined;
+  /** Ready replicas of a pool as observed; undefined when unknown. */
+  readyReplicas?: (bin: number, role: Role) => number | undefined;
 }
 
 export function policySnapshot(
@@ -37,6 +40,10 @@ export function policySnapshot(
   const maxLevel = (bin: number) => {
     const l = inputs.maxLevel?.(bin);
     return l === undefined ? {} : { maxLevel: l };
+  };
+  const ready = (bin: number, role: Role) => {
+    const n = inputs.readyReplicas?.(bin, role);
+    return n === undefined ? {} : { readyReplicas: n };
   };
   const ns = metadata.namespace;
   return create(PolicySnapshotSchema, {
@@ -69,10 +76,12 @@ export function policySnapshot(
         proposer: {
           model: spec.proposer.model,
           endpoints: [endpoint(metadata.name, ns, b.bin, "proposer")],
+          ...ready(b.bin, "proposer"),
         },
         verifier: {
           model: spec.verifier.model,
           endpoints: [endpoint(metadata.name, ns, b.bin, "verifier")],
+          ...ready(b.bin, "verifier"),
         },
       })),
   });

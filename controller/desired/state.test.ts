@@ -164,3 +164,25 @@ test("the plan's replicas count in planner mode only; its levels in planner and 
   );
   assert.deepEqual(e.levels, p.levels, "external still publishes the levels");
 });
+
+test("the snapshot carries the pools' readiness when the operator knows it, in the ConfigMap too", () => {
+  const d = desiredState(examplePolicy(), {
+    readyReplicas: (bin, role) => (bin === 3 ? 0 : role === "proposer" ? 2 : 1),
+  });
+  assert.deepEqual(
+    d.snapshot.binTable.map((b) => [b.bin, b.proposer?.readyReplicas, b.verifier?.readyReplicas]),
+    [
+      [1, 2, 1],
+      [2, 2, 1],
+      [3, 0, 0],
+    ],
+  );
+  const cm = find<V1ConfigMap>(d.objects, "ConfigMap", "math-router");
+  const config = fromJson(RouterConfigSchema, parse(cm.data?.[routerConfigKey] ?? ""));
+  assert.equal(config.policies[0]?.binTable[2]?.proposer?.readyReplicas, 0);
+  // Without the input nothing is claimed: readiness unknown.
+  assert.equal(
+    desiredState(examplePolicy()).snapshot.binTable[0]?.proposer?.readyReplicas,
+    undefined,
+  );
+});

@@ -68,7 +68,10 @@ export function desiredState(policy: TestTimePolicy, inputs: DesiredInputs = {})
   const maxLevel =
     inputs.maxLevel ??
     (levels ? (bin: number) => levels.find((l) => l.bin === bin)?.maxLevel : undefined);
-  const snapshot = policySnapshot(policy, maxLevel ? { maxLevel } : {});
+  const snapshot = policySnapshot(policy, {
+    ...(maxLevel ? { maxLevel } : {}),
+    ...(inputs.readyReplicas ? { readyReplicas: inputs.readyReplicas } : {}),
+  });
   objects.push(withSpecHash(desiredRouterConfig(policy, snapshot)));
   return { pools, objects, snapshot };
 }

@@ -26,6 +26,12 @@ export interface SolveContext {
   // Milliseconds left until the deadline (Infinity without one), read as the search goes.
   remainingMs: () => number;
   onEvent?: (event: SolveEvent) => void;
+  // Asked once the bin is known: true runs one budget level below the table's choice (the
+  // transport's own queue for the bin is long, so spend less per request now).
+  stepDown?: (bin: number) => boolean;
+  // Resolves once the bin's pools have a ready replica (bin 0: any bin, for the probe); a bin
+  // scaled to zero makes the request wait here, within its deadline.
+  ready?: (bin: number) => Promise<void>;
 }
 
 export type Solve = (request: SolveRequest, context: SolveContext) => Promise<SolveResponse>;

@@ -102,6 +102,7 @@ async function estimate(
   const { policy } = context;
   const plan = validate(request, policy, options);
   const maxTokens = request.budget?.maxTokens ?? 0n;
+  await context.ready?.(plan.hint ?? 0);
   const session = new Session({
     problem: plan.problem,
     templates: context.templates,
@@ -131,7 +132,14 @@ async function estimate(
     }
     bin = binForScore(score, policy.thresholds, plan.bins);
   }
-  const choice = chooseConfig(policy, bin, plan.budget, plan.override, options);
+  const choice = chooseConfig(
+    policy,
+    bin,
+    plan.budget,
+    plan.override,
+    options,
+    context.stepDown?.(bin) ?? false,
+  );
   session.emit({
     case: "difficulty",
     value: {
@@ -139,6 +147,7 @@ async function estimate(
       difficultyScore: score,
       config: toProtoConfig(choice.config),
       budgetLevel: choice.level,
+      steppedDown: choice.steppedDown,
     },
   });
   return { plan, session, bin, score, probe: probed, choice };
@@ -158,7 +167,10 @@ async function solve(
     choice,
   } = await estimate(request, context, options);
   // The probe ran on the bin-0 pools; the search runs on the bin's own.
-  if (plan.hint === undefined) session.backends = context.backendsFor(bin);
+  if (plan.hint === undefined) {
+    await context.ready?.(bin);
+    session.backends = context.backendsFor(bin);
+  }
   const result = await runStrategy(STRATEGIES[choice.config.strategy], {
     session,
     config: choice.config,
@@ -186,6 +198,7 @@ async function solve(
       : [],
     partial: result.partial,
     stoppedEarly: result.stoppedEarly,
+    steppedDown: choice.steppedDown,
   });
   // The stream's last event carries the response, so a streaming transport only forwards events.
   session.emit({ case: "final", value: response });

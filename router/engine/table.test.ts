@@ -49,6 +49,31 @@ describe("chooseConfig", () => {
     assert.equal(choose(2, 64, capped).config.generations, 4);
   });
 
+  it("steps down one level below the budget's and max_level's choice, never below level 0", () => {
+    const cases: {
+      bin: number;
+      budget: number;
+      maxLevel?: number;
+      level: number;
+      down: boolean;
+    }[] = [
+      { bin: 2, budget: 64, level: 1, down: true },
+      { bin: 2, budget: 16, level: 0, down: true },
+      { bin: 2, budget: 3, level: 0, down: false },
+      { bin: 2, budget: 64, maxLevel: 1, level: 0, down: true },
+      { bin: 2, budget: 64, maxLevel: 0, level: 0, down: false },
+    ];
+    for (const c of cases) {
+      const p = makePolicy();
+      const row = p.binTable[1];
+      assert.ok(row);
+      if (c.maxLevel !== undefined) row.maxLevel = c.maxLevel;
+      const choice = chooseConfig(p, c.bin, c.budget, undefined, DEFAULT_OPTIONS, true);
+      assert.deepEqual([choice.level, choice.steppedDown], [c.level, c.down], JSON.stringify(c));
+    }
+    assert.equal(choose(2, 64).steppedDown, false);
+  });
+
   it("swaps the strategy on override, keeping the level's generations and filling defaults", () => {
     const c = chooseConfig(policy, 2, 16, "beam", DEFAULT_OPTIONS);
     assert.equal(c.config.strategy, "beam");

@@ -36,6 +36,8 @@ export interface ResolvedConfig {
 export interface TableChoice {
   level: number;
   config: ResolvedConfig;
+  // One level below what the budget and max_level allowed (see chooseConfig's stepDown).
+  steppedDown: boolean;
 }
 
 // The request's generation budget: 0 means the policy default; above the policy maximum is the
@@ -70,6 +72,7 @@ export function chooseConfig(
   budget: number,
   override: StrategyName | undefined,
   options: EngineOptions,
+  stepDown = false,
 ): TableChoice {
   const row = policy.binTable.find((b) => b.bin === bin);
   if (!row || row.levels.length === 0) {
@@ -80,6 +83,8 @@ export function chooseConfig(
   for (let l = 0; l <= cap; l++) {
     if ((row.levels[l]?.generations ?? Infinity) <= budget) level = l;
   }
+  const steppedDown = stepDown && level > 0;
+  if (steppedDown) level--;
   const entry = row.levels[level] as StrategyConfig;
   const own = strategyName(entry.strategy);
   if (!own) {
@@ -89,7 +94,11 @@ export function chooseConfig(
   }
   // Even the cheapest level may not fit: run it with the budget's generations.
   const generations = Math.max(1, Math.min(entry.generations, budget));
-  return { level, config: resolve(entry, own, override ?? own, generations, options) };
+  return {
+    level,
+    config: resolve(entry, own, override ?? own, generations, options),
+    steppedDown,
+  };
 }
 
 function resolve(

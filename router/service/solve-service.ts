@@ -16,6 +16,7 @@ import {
 } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { Admission } from "../admission.ts";
 import type { FleetBackends } from "../backends/fleet-backends.ts";
+import type { BinTraffic } from "../bin-traffic.ts";
 import type { SolveContext } from "../engine/api.ts";
 import type { Engine } from "../engine/engine.ts";
 import { EngineError } from "../engine/errors.ts";
@@ -43,6 +44,8 @@ export interface SolveServiceDeps {
   admission: Admission;
   metrics?: RouterMetrics;
   deadline?: DeadlineOptions;
+  // Per-bin traffic: demand reports, the queue step-down, waiting for a bin scaled to zero.
+  traffic?: BinTraffic;
   // Unexpected (INTERNAL) errors go here with their stack.
   logError?: (message: string, error: unknown) => void;
 }
@@ -81,7 +84,13 @@ export function solveService(deps: SolveServiceDeps): SolveService {
       handle(deps, request, call, async (context, policy) => {
         onAdmitted?.();
         // The engine's own events end with the final response, sent once.
-        const response = await deps.engine.solve(request, { ...context, onEvent: send });
+        const response = await deps.engine.solve(request, {
+          ...context,
+          onEvent: (event) => {
+            context.onEvent?.(event);
+            send(event);
+          },
+        });
         recordSolved(deps, policy, response);
         return response;
       }),
@@ -92,18 +101,29 @@ export function solveService(deps: SolveServiceDeps): SolveService {
         prompt: request.prompt,
         requestId: request.requestId,
       });
-      return handle(deps, asSolve, call, (context) =>
-        deps.engine.estimateDifficulty(asSolve, context),
+      // Not demand: an estimate runs only the probe.
+      return handle(
+        deps,
+        asSolve,
+        call,
+        (context) => deps.engine.estimateDifficulty(asSolve, context),
+        false,
       );
     },
   };
 }
 
-async function handle<T extends { config?: { strategy: number } | undefined }>(
+type Answer = {
+  config?: { strategy: number } | undefined;
+  usage?: SolveResponse["usage"];
+};
+
+async function handle<T extends Answer>(
   deps: SolveServiceDeps,
   request: SolveRequest,
   call: CallLifetime,
   run: (context: SolveContext, policy: PolicySnapshot) => Promise<T>,
+  isDemand = true,
 ): Promise<T> {
   const started = performance.now();
   const deadline = requestDeadline(call, deps.deadline ?? DEFAULT_DEADLINE);
@@ -119,25 +139,62 @@ async function handle<T extends { config?: { strategy: number } | undefined }>(
 
     const queuedAt = performance.now();
     const release = await admission.acquire(deadline.signal);
-    metrics?.queueWait.observe((performance.now() - queuedAt) / 1000);
+    let queueWaitSeconds = (performance.now() - queuedAt) / 1000;
+    metrics?.queueWait.observe(queueWaitSeconds);
     updateGauges(deps);
+    const traffic = isDemand ? deps.traffic : undefined;
+    let inBin: number | undefined;
     try {
       const templates = templatesFor(policy);
+      let backendsFor = deps.backends.forRequest(policy, templates);
       const result = await run(
         {
           policy,
           templates,
-          backendsFor: deps.backends.forRequest(policy, templates),
+          backendsFor: (bin) => backendsFor(bin),
           signal: deadline.signal,
           remainingMs: deadline.remainingMs,
+          ...(traffic
+            ? {
+                stepDown: (bin: number) => traffic.stepDown(policy, bin),
+                ready: async (bin: number) => {
+                  const waitStarted = performance.now();
+                  const fresh = await traffic.ready(policy, bin, deadline.signal);
+                  queueWaitSeconds += (performance.now() - waitStarted) / 1000;
+                  // The bin's first replicas may have come with a newer snapshot.
+                  if (fresh !== policy) backendsFor = deps.backends.forRequest(fresh, templates);
+                },
+                onEvent: (event: SolveEvent) => {
+                  if (event.event.case !== "difficulty" || inBin !== undefined) return;
+                  const d = event.event.value;
+                  inBin = d.bin;
+                  traffic.entered(policy, d.bin, d.budgetLevel, d.steppedDown);
+                  if (d.steppedDown) metrics?.stepDowns.inc({ policy: policy.name, bin: d.bin });
+                },
+              }
+            : {}),
         },
         policy,
       );
       if (result.config) strategy = strategyLabel(result.config.strategy);
+      if (traffic && inBin !== undefined) {
+        const u = result.usage;
+        traffic.finished(policy, inBin, {
+          proposerTokens: Number(
+            (u?.proposerPromptTokens ?? 0n) + (u?.proposerCompletionTokens ?? 0n),
+          ),
+          verifierTokens: Number(u?.verifierTokens ?? 0n),
+          queueWaitSeconds,
+        });
+        inBin = undefined;
+      }
       // A best-so-far answer to a client that has gone is not an answer: it is counted as
       // cancelled (its tokens are still counted, by recordSolved).
       if (clientCancelled(deadline.signal)) code = "CANCELLED";
       return result;
+    } catch (error) {
+      if (traffic && inBin !== undefined) traffic.failed(policy, inBin);
+      throw error;
     } finally {
       release();
       updateGauges(deps);

@@ -18,7 +18,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 export const file_mull_v1_fleet: GenFile =
   /*@__PURE__*/
   fileDesc(
-    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIigKBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJIqsBCgtCaW5TbmFwc2hvdBILCgNiaW4YASABKA0SJwoGbGV2ZWxzGAIgAygLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIWCgltYXhfbGV2ZWwYAyABKA1IAIgBARIfCghwcm9wb3NlchgEIAEoCzINLm11bGwudjEuUG9vbBIfCgh2ZXJpZmllchgFIAEoCzINLm11bGwudjEuUG9vbEIMCgpfbWF4X2xldmVsIscCCg5Qb2xpY3lTbmFwc2hvdBIMCgRuYW1lGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDEgwKBGJpbnMYBCABKA0SJQoJZXN0aW1hdG9yGAUgASgOMhIubXVsbC52MS5Fc3RpbWF0b3ISFQoNcHJvYmVfc2FtcGxlcxgGIAEoDRISCgp0aHJlc2hvbGRzGAcgAygBEhsKE2RlZmF1bHRfZ2VuZXJhdGlvbnMYCCABKA0SFwoPbWF4X2dlbmVyYXRpb25zGAkgASgNEikKC2FnZ3JlZ2F0aW9uGAogASgOMhQubXVsbC52MS5BZ2dyZWdhdGlvbhIWCg5zdGVwX3NlcGFyYXRvchgLIAEoCRInCgliaW5fdGFibGUYDCADKAsyFC5tdWxsLnYxLkJpblNuYXBzaG90IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw",
+    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIlgKBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQFCEQoPX3JlYWR5X3JlcGxpY2FzIqsBCgtCaW5TbmFwc2hvdBILCgNiaW4YASABKA0SJwoGbGV2ZWxzGAIgAygLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIWCgltYXhfbGV2ZWwYAyABKA1IAIgBARIfCghwcm9wb3NlchgEIAEoCzINLm11bGwudjEuUG9vbBIfCgh2ZXJpZmllchgFIAEoCzINLm11bGwudjEuUG9vbEIMCgpfbWF4X2xldmVsIscCCg5Qb2xpY3lTbmFwc2hvdBIMCgRuYW1lGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDEgwKBGJpbnMYBCABKA0SJQoJZXN0aW1hdG9yGAUgASgOMhIubXVsbC52MS5Fc3RpbWF0b3ISFQoNcHJvYmVfc2FtcGxlcxgGIAEoDRISCgp0aHJlc2hvbGRzGAcgAygBEhsKE2RlZmF1bHRfZ2VuZXJhdGlvbnMYCCABKA0SFwoPbWF4X2dlbmVyYXRpb25zGAkgASgNEikKC2FnZ3JlZ2F0aW9uGAogASgOMhQubXVsbC52MS5BZ2dyZWdhdGlvbhIWCg5zdGVwX3NlcGFyYXRvchgLIAEoCRInCgliaW5fdGFibGUYDCADKAsyFC5tdWxsLnYxLkJpblNuYXBzaG90IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw",
     [file_mull_v1_router],
   );
 
@@ -37,6 +37,14 @@ export type Pool = Message<"mull.v1.Pool"> & {
    * @generated from field: repeated string endpoints = 2;
    */
   endpoints: string[];
+
+  /**
+   * Replicas ready now, as the operator sees them; unset when unknown. 0 means the pool is scaled
+   * to zero: a request for its bin waits for a replica (and reports demand at once).
+   *
+   * @generated from field: optional uint32 ready_replicas = 3;
+   */
+  readyReplicas?: number | undefined;
 };
 
 /**
@@ -204,8 +212,8 @@ export type BinDemand = Message<"mull.v1.BinDemand"> & {
   requests: number;
 
   /**
-   * Tokens spent by the requests that finished in the window (prompt + completion for the
-   * proposer, scored tokens for the verifier); divided by `finished` they give the cost per request.
+   * Tokens spent by the requests that finished successfully in the window (prompt + completion
+   * for the proposer, scored tokens for the verifier); over `finished`, the cost per request.
    *
    * @generated from field: uint32 proposer_tokens = 3;
    */
@@ -217,14 +225,14 @@ export type BinDemand = Message<"mull.v1.BinDemand"> & {
   verifierTokens: number;
 
   /**
-   * Requests that finished in the window, successfully or not: the denominator of the costs.
+   * Requests that finished successfully in the window: the denominator of the costs.
    *
    * @generated from field: uint32 finished = 5;
    */
   finished: number;
 
   /**
-   * Finished requests that failed (any gRPC code but OK).
+   * Requests that failed in the window after their bin was known (any gRPC code but OK).
    *
    * @generated from field: uint32 errors = 6;
    */
