@@ -10,6 +10,11 @@ const benchmarks: Record<string, Benchmark> = {
     summary: "router overhead: Solve throughput and added latency vs a direct client fan-out",
     load: () => import("./router.ts"),
   },
+  planner: {
+    summary:
+      "planner vs a static GPU split: accuracy-weighted goodput on a shifting difficulty mix",
+    load: () => import("./planner.ts"),
+  },
   operator: {
     summary: "operator on the real control plane: cold reconcile, no-op writes, peak RSS",
     load: () => import("./operator.ts"),

@@ -1,0 +1,152 @@
+// `mull bench planner`: accuracy-weighted goodput under a fixed GPU budget on a trace whose
+// difficulty mix shifts, the planner against the best static per-bin split of the same GPUs
+// (bench/planner-goodput.ts), with the calibrated expected accuracies of demo/policy.yaml.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { defaultedSpec } from "../controller/policy/defaults.ts";
+import type { TestTimePolicySpec } from "../controller/policy/types.ts";
+import { seeded } from "../controller/testing/random.ts";
+import { loadTable, POLICY_FILE } from "../demo/policies.ts";
+import { Strategy } from "../proto/gen/mull/v1/router_pb.ts";
+import {
+  type FleetModel,
+  type Outcome,
+  type Phase,
+  plannerController,
+  simulate,
+  staticController,
+} from "./planner-goodput.ts";
+
+/** Tokens one generation costs each role: a MATH solution is a few hundred tokens. */
+const tokensPerGeneration = 400;
+
+/**
+ * Per bin and generations, the expected accuracy of the strategy calibration chose: the
+ * candidate table and the "Chosen:" lines of the policy file's header.
+ */
+export function calibratedAccuracies(text: string): Map<number, Map<number, number>> {
+  const table = new Map<string, number[]>();
+  const chosen = new Map<number, Map<number, number>>();
+  for (const line of text.split("\n")) {
+    const row = /^#\s+(\d+)\s+(.+?)\s+((?:[\d.]+%\s*)+)$/.exec(line);
+    if (row) {
+      const accs = (row[3] ?? "")
+        .trim()
+        .split(/\s+/)
+        .map((p) => Number.parseFloat(p) / 100);
+      table.set(`${row[1]} ${row[2]}`, accs);
+      continue;
+    }
+    const pick = /^#\s+bin (\d+): (.*)$/.exec(line);
+    if (!pick) continue;
+    const bin = Number(pick[1]);
+    const byN = new Map<number, number>();
+    for (const part of (pick[2] ?? "").split(";")) {
+      const m = /N=(\d+) (.+)/.exec(part.trim());
+      if (!m) continue;
+      const acc = table.get(`${m[1]} ${m[2]}`)?.[bin - 1];
+      if (acc !== undefined) byN.set(Number(m[1]), acc);
+    }
+    chosen.set(bin, byN);
+  }
+  return chosen;
+}
+
+function strategyName(s: Strategy): string {
+  const name = Object.entries(Strategy).find(([, v]) => v === s)?.[0];
+  if (!name) throw new Error(`unknown strategy ${s}`);
+  return name;
+}
+
+export function benchSpec(gpus: number): TestTimePolicySpec {
+  const table = loadTable();
+  const accuracy = calibratedAccuracies(readFileSync(POLICY_FILE, "utf8"));
+  return defaultedSpec({
+    proposer: { model: "proposer", gpus: 1, capacityTokensPerSecond: 2500 },
+    verifier: { model: "prm", gpus: 1, capacityTokensPerSecond: 5000 },
+    difficulty: { bins: table.bins },
+    budget: {
+      defaultGenerations: table.defaultGenerations,
+      maxGenerations: table.maxGenerations,
+      gpus,
+    },
+    bins: table.binTable.map((b) => ({
+      bin: b.bin,
+      strategies: b.levels.map((l) => {
+        const acc = accuracy.get(b.bin)?.get(l.generations);
+        if (acc === undefined)
+          throw new Error(`no calibrated accuracy for bin ${b.bin} N=${l.generations}`);
+        return {
+          generations: l.generations,
+          strategy: strategyName(l.strategy),
+          ...(l.beamWidth ? { beamWidth: l.beamWidth } : {}),
+          ...(l.lookahead ? { lookahead: l.lookahead } : {}),
+          ...(l.sequentialRatio ? { sequentialRatio: l.sequentialRatio } : {}),
+          expectedAccuracy: acc,
+          proposerTokens: l.generations * tokensPerGeneration,
+          verifierTokens: l.generations * tokensPerGeneration,
+        };
+      }),
+      proposer: { minReplicas: 1, maxReplicas: 40 },
+      verifier: { minReplicas: 1, maxReplicas: 40 },
+    })),
+    scaling: { mode: "planner", targetUtilization: 0.8, stabilizationSeconds: 120 },
+  });
+}
+
+/** 6 req/s in four 15-minute phases: mostly easy, even, mostly hard, mostly easy again. */
+export function shiftingTrace(total = 6): Phase[] {
+  const mix = (w: number[]) => w.map((x) => (x * total) / w.reduce((a, b) => a + b, 0));
+  return [
+    { seconds: 900, rates: mix([50, 25, 15, 7, 3]) },
+    { seconds: 900, rates: mix([20, 20, 20, 20, 20]) },
+    { seconds: 900, rates: mix([3, 7, 15, 25, 50]) },
+    { seconds: 900, rates: mix([50, 25, 15, 7, 3]) },
+  ];
+}
+
+function row(name: string, o: Outcome): string {
+  const acc = o.served > 0 ? o.goodput / o.served : 0;
+  return `  ${name.padEnd(14)} ${o.goodput.toFixed(3).padStart(9)} ${`${((100 * o.served) / o.arrived).toFixed(1)}%`.padStart(8)} ${`${(100 * acc).toFixed(1)}%`.padStart(9)} ${o.gpus.toFixed(1).padStart(9)}   ${o.meanLevel.map((l) => l.toFixed(2)).join(" ")}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      gpus: { type: "string", default: "24" },
+      rate: { type: "string" },
+      seed: { type: "string", default: "1" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      "usage: mull bench planner [--gpus 24] [--rate R (default: 3 and 6 req/s)] [--seed 1]\n",
+    );
+    return 0;
+  }
+  const gpus = Number(values.gpus);
+  const spec = benchSpec(gpus);
+  const seed = Number(values.seed);
+  const rates = values.rate === undefined ? [3, 6] : [Number(values.rate)];
+  for (const rate of rates) {
+    const phases = shiftingTrace(rate);
+    const model = (seed: number): FleetModel => ({
+      spec,
+      tickSeconds: 10,
+      startupSeconds: 60,
+      reportWindowSeconds: 30,
+      rand: seeded(seed),
+    });
+    const planned = simulate(model(seed), phases, plannerController(spec));
+    const fixed = simulate(model(seed), phases, staticController(spec, phases));
+    process.stdout.write(
+      `goodput under a ${gpus}-GPU budget, ${rate} req/s, difficulty mix easy → even → hard → easy (60 min, 10 s ticks)\n` +
+        `  controller       correct/s   served  accuracy  mean GPUs   mean level per bin (0 = cheapest)\n` +
+        `${row("planner", planned)}\n${row("static split", fixed)}\n` +
+        `planner / static accuracy-weighted goodput: ${(planned.goodput / fixed.goodput).toFixed(2)}x\n\n`,
+    );
+  }
+  return 0;
+}
