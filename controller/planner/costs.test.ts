@@ -51,4 +51,20 @@ test("levelCost: measured first, scaled to other levels; calibrated next; else u
 
 test("levelCost: a level outside the table is a programming error", () => {
   assert.throws(() => levelCost(bare, 3, "proposer", 0, undefined), /not in the table/);
+  assert.throws(() => levelCost(bare, 0, "proposer", 5, undefined), /not in the table/);
+  assert.throws(() => levelCost(bare, 0, "proposer", [0, 0, 0], 100), /not in the table/);
+});
+
+test("levelCost: a measurement over a mix of levels is scaled by that mix", () => {
+  // Half the requests at 4 generations, half at 16: the mix averages 10 generations.
+  const mixed = levelCost(bare, 1, "proposer", [0.5, 0.5, 0], 1000);
+  assert.equal(mixed.tokensPerRequest, 1600);
+  // With the table: the mix costs (2000 + 6000) / 2 = 4000 per request at the table's figures.
+  const byTable = levelCost(calibrated, 0, "proposer", [1, 1, 0], 8000);
+  assert.equal(byTable.tokensPerRequest, 4000);
+  // A one-hot mix is the single reference level.
+  assert.deepEqual(
+    levelCost(calibrated, 2, "proposer", [0, 1, 0], 9000),
+    levelCost(calibrated, 2, "proposer", 1, 9000),
+  );
 });

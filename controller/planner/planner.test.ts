@@ -291,3 +291,11 @@ test("scale from zero: demand or a waiting request gets a bin a replica even wit
     assert.equal(pool(out, 2, "verifier").replicas, replicas, name);
   }
 });
+
+test("measured costs are attributed to the levels the routers say requests ran at", () => {
+  // 5 req/s all at level 0 (4 generations) costing 175 proposer tokens: level 1 (16) costs 700.
+  const d: BinDemand = { ...demand(1, 5, 175, 87.5), requestsPerSecondByLevel: [5, 0, 0] };
+  const out = step(emptyState(), { spec: spec(), demand: [d], now: 0 });
+  assert.equal(pool(out, 1, "proposer").tokensPerRequest, 700);
+  assert.equal(pool(out, 1, "proposer").replicas, 5);
+});

@@ -109,7 +109,12 @@ export function step(state: PlannerState, input: PlannerInput): PlannerOutput {
     const damped = dampDemand(before?.held, observed, now, window);
     const levels = sortedLevels(b);
     const nominal = nominalLevel(b, spec.budget.defaultGenerations);
-    const reference = Math.min(nominal, before?.maxLevel ?? nominal);
+    // Where the measured costs were spent: the routers' arrivals per level when they say, else
+    // the level requests got at the last step.
+    const byLevel = d?.requestsPerSecondByLevel?.slice(0, levels.length);
+    const reference = byLevel?.some((x) => x > 0)
+      ? byLevel
+      : Math.min(nominal, before?.maxLevel ?? nominal);
     const costs: Partial<Record<Role, number>> = { ...before?.costs };
     const measured = {
       proposer: d?.proposerTokensPerRequest,
