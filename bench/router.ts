@@ -14,7 +14,8 @@ import { parse as parseYaml } from "yaml";
 import { Estimator, PolicySnapshotSchema, type Pool } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Router, Strategy } from "../proto/gen/mull/v1/router_pb.ts";
 import { postJson } from "../router/backends/http-json.ts";
-import { DEFAULT_TEMPLATES, solvePrompt, verifierInput } from "../router/engine/prompts.ts";
+import { policyFormats } from "../router/formats/index.ts";
+import { completionPrompt } from "../router/formats/prompt.ts";
 import { createClient } from "../router/grpc/adapter.ts";
 import { makeDataset } from "../sim/dataset.ts";
 
@@ -76,7 +77,6 @@ export async function main(argv: string[]): Promise<number> {
       defaultGenerations: N,
       maxGenerations: N,
       aggregation: Aggregation.last,
-      stepSeparator: DEFAULT_TEMPLATES.stepSeparator,
       binTable: [
         {
           bin: 1,
@@ -263,10 +263,11 @@ async function startSim(speed: number): Promise<Sim> {
 // What a client would do without the router: sample N, split into steps, score them all in
 // one call, keep the best by last-step score.
 async function directSolve(sim: Sim, problem: string, i: number): Promise<void> {
-  const t = DEFAULT_TEMPLATES;
+  // The policy's formats (the defaults), as the router renders them.
+  const { proposer, verifier } = policyFormats(create(PolicySnapshotSchema, {}));
   const completions = (await post(`${sim.proposer.endpoints[0]}/v1/completions`, {
     model: sim.proposer.model,
-    prompt: solvePrompt(t, problem, []),
+    prompt: completionPrompt(proposer, { problem, attempts: [], steps: [] }),
     n: N,
     max_tokens: 2048,
     temperature: 0.8,
@@ -274,12 +275,12 @@ async function directSolve(sim: Sim, problem: string, i: number): Promise<void> 
     include_stop_str_in_output: true,
   })) as { choices: { text: string }[] };
   const solutions = completions.choices.map((c) =>
-    c.text.split(t.stepDelimiter).filter((s) => s.trim() !== ""),
+    c.text.split(proposer.stepDelimiter).filter((s) => s.trim() !== ""),
   );
   const scored = (await post(`${sim.verifier.endpoints[0]}/pooling`, {
     model: sim.verifier.model,
     task: "token_classify",
-    input: solutions.map((steps) => verifierInput(t, problem, steps)),
+    input: solutions.map((steps) => verifier.input(problem, steps)),
   })) as { data: { data: number[][] }[] };
   let best = -1;
   for (const item of scored.data) best = Math.max(best, item.data.at(-1)?.[1] ?? 0);

@@ -17,6 +17,10 @@ const commands: Record<string, Command> = {
     summary: "serve a simulated vLLM proposer and PRM verifier fleet",
     load: () => import("../sim/cli.ts"),
   },
+  calibrate: {
+    summary: "run the engine's strategies against a fleet (today: the simulated one)",
+    load: () => import("../calibrate/cli.ts"),
+  },
   demo: {
     summary: "compute-optimal vs best-of-N on the simulated fleet",
     load: () => import("../demo/cli.ts"),

@@ -1,11 +1,10 @@
-// `mull sim`: serve a simulated fleet until SIGTERM/SIGINT, or `--calibrate` to print the
-// calibration tables.
+// `mull sim`: serve a simulated fleet until SIGTERM/SIGINT.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { speedConfig } from "./batch-scheduler.ts";
-import { calibrate } from "./calibrate.ts";
-import { formatReport } from "./calibrate-format.ts";
 import { startFleet } from "./fleet.ts";
+import { BUILTIN_FORMATS, resolveFormats, type SimFormatData } from "./format.ts";
 import { modelConfig } from "./model-config.ts";
 import { DEFAULT_PROPOSER_MODEL, DEFAULT_VERIFIER_MODEL } from "./server.ts";
 
@@ -28,8 +27,9 @@ options:
   --error-rate X        fraction of requests each replica fails with a 500 (default 0)
   --proposer-model M    served proposer model name (default ${DEFAULT_PROPOSER_MODEL})
   --verifier-model M    served verifier model name (default ${DEFAULT_VERIFIER_MODEL})
-  --calibrate           print the calibration tables instead of serving
-  --problems N          problems for --calibrate (default 500)
+  --format F            a prompt and PRM format the models understand: a built-in name
+                        (${Object.keys(BUILTIN_FORMATS).join(", ")}) or a YAML file with the
+                        fields of sim/format.ts; repeat for several, tried in order (default mull)
   -h, --help            this help
 `;
 
@@ -41,7 +41,7 @@ function num(value: string | undefined, name: string, fallback: number): number 
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -57,8 +57,7 @@ export async function main(argv: string[]): Promise<number> {
         "error-rate": { type: "string" },
         "proposer-model": { type: "string" },
         "verifier-model": { type: "string" },
-        calibrate: { type: "boolean" },
-        problems: { type: "string" },
+        format: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -77,11 +76,11 @@ export async function main(argv: string[]): Promise<number> {
         ? {}
         : { separation: num(str("separation"), "separation", 0) },
     );
-    if (values.calibrate) {
-      const report = await calibrate({ config, problems: num(str("problems"), "problems", 500) });
-      process.stdout.write(formatReport(report));
-      return 0;
-    }
+    const formatNames = (values.format as string[] | undefined) ?? [];
+    const formats = resolveFormats(
+      formatNames,
+      (path) => parse(readFileSync(path, "utf8")) as SimFormatData,
+    );
     const seed = str("seed");
     const fleet = await startFleet({
       bins: num(str("bins"), "bins", 5),
@@ -96,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
       errorRate: num(str("error-rate"), "error-rate", 0),
       proposerModel: str("proposer-model"),
       verifierModel: str("verifier-model"),
+      ...(formats.length > 0 ? { formats } : {}),
     });
     process.stdout.write(stringify({ bins: fleet.bins }));
     await new Promise<void>((resolve) => {

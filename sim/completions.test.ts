@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_TEMPLATES, solvePrompt } from "../router/engine/prompts.ts";
 import { type Fleet, startFleet } from "./fleet.ts";
+import { DEFAULT_FORMATS, type SimFormat, writePrompt } from "./format.ts";
 import { postJson } from "./testing.ts";
 
 interface Choice {
@@ -12,8 +12,8 @@ interface Choice {
   stop_reason: string | null;
 }
 
-const t = DEFAULT_TEMPLATES;
-const prompt = solvePrompt(t, "Problem 1: How many apples are left?", []);
+const mull = DEFAULT_FORMATS[0] as SimFormat;
+const prompt = writePrompt(mull, "Problem 1: How many apples are left?");
 
 describe("POST /v1/completions", () => {
   let fleet: Fleet;
@@ -76,7 +76,7 @@ describe("POST /v1/completions", () => {
   it("continues a partial solution from the steps in the prompt and ends the last step with EOS", async () => {
     const first = await postJson(a, { prompt, max_tokens: 2000, seed: 4 });
     const steps = ((first.json.choices as Choice[])[0]?.text ?? "").split("\n\n");
-    const lastStep = solvePrompt(t, "Problem 1: How many apples are left?", steps.slice(0, -1));
+    const lastStep = writePrompt(mull, "Problem 1: How many apples are left?", steps.slice(0, -1));
     const { json } = await postJson(a, {
       prompt: lastStep,
       max_tokens: 2000,

@@ -1,8 +1,8 @@
 // POST /v1/completions as vLLM serves it: validation, sampling and the response body. Pure
 // (no I/O, no timing): the server adds the batching delay and the metrics around it.
 import { randomBytes, randomInt } from "node:crypto";
-import type { PromptTemplates } from "../router/engine/prompts.ts";
 import { type ApiError, apiError, checkModel } from "./api-error.ts";
+import { type ChatMessage, chatText, type SimFormat } from "./format.ts";
 import type { ModelConfig } from "./model-config.ts";
 import { problemFrom } from "./problem.ts";
 import { parsePrompt } from "./prompt-parse.ts";
@@ -165,22 +165,24 @@ export interface Sampled {
 export function sampleChoices(
   params: CompletionParams,
   config: ModelConfig,
-  templates: PromptTemplates,
+  formats: readonly SimFormat[],
   fallbackSeed: SeedSource = entropy,
 ): Sampled {
   const choices: Choice[] = [];
   const promptTokens: number[] = [];
   const completionTokens: number[] = [];
   params.prompts.forEach((prompt, p) => {
-    const parsed = parsePrompt(prompt, templates);
+    const parsed = parsePrompt(prompt, formats);
+    // A bare question is answered in the model's own (first) format's style.
+    const delimiter = (parsed.format ?? formats[0])?.data.prompt.stepDelimiter ?? "\n\n";
     const problem = problemFrom(parsed.problem, config);
     const tokens = countTokens(prompt);
     const promptHash = hash32(prompt);
     for (let i = 0; i < params.n; i++) {
       const rng = rngFrom(sampleSeed(promptHash, params, i, fallbackSeed));
       const draw = solutionSteps(problem, parsed.steps, rng, config, parsed.attempts);
-      const lead = parsed.endsOnBoundary ? "" : templates.stepDelimiter;
-      const text = drawText(draw, lead, templates.stepDelimiter, params);
+      const lead = parsed.endsOnBoundary ? "" : delimiter;
+      const text = drawText(draw, lead, delimiter, params);
       const choice = {
         index: p * params.n + i,
         logprobs: null,
@@ -230,13 +232,13 @@ export function complete(
   params: CompletionParams,
   model: string,
   config: ModelConfig,
-  templates: PromptTemplates,
+  formats: readonly SimFormat[],
   fallbackSeed: SeedSource = entropy,
 ): { response: CompletionResponse; promptTokens: number[]; completionTokens: number[] } {
   const { choices, promptTokens, completionTokens } = sampleChoices(
     params,
     config,
-    templates,
+    formats,
     fallbackSeed,
   );
   const promptTotal = params.prompts.reduce((sum, p) => sum + countTokens(p), 0);
@@ -257,5 +259,93 @@ export function complete(
     },
     promptTokens,
     completionTokens,
+  };
+}
+
+// POST /v1/chat/completions: the messages become the model's text through its chat template,
+// as vLLM renders them (add_generation_prompt, continue_final_message), then sample as above.
+export function parseChatRequest(
+  body: unknown,
+  served: string,
+  formats: readonly SimFormat[],
+): CompletionParams | ApiError {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return apiError(400, "The request body must be a JSON object.");
+  }
+  const b = body as Record<string, unknown>;
+  const format = formats.find((f) => f.chat !== undefined);
+  if (format === undefined) {
+    return apiError(
+      400,
+      "As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if the tokenizer does not define one.",
+    );
+  }
+  const messages = b.messages;
+  if (
+    !Array.isArray(messages) ||
+    messages.length === 0 ||
+    !messages.every((m) => typeof m?.role === "string" && typeof m?.content === "string")
+  ) {
+    return apiError(
+      400,
+      "messages must be a non-empty list of {role, content} with text content.",
+      "messages",
+    );
+  }
+  const addGenerationPrompt = b.add_generation_prompt ?? true;
+  const continueFinal = b.continue_final_message ?? false;
+  if (addGenerationPrompt === true && continueFinal === true) {
+    return apiError(
+      400,
+      "Cannot set both `continue_final_message` and `add_generation_prompt` to True.",
+    );
+  }
+  let text: string;
+  try {
+    text = chatText(
+      format,
+      messages as ChatMessage[],
+      addGenerationPrompt === true,
+      continueFinal === true,
+    );
+  } catch (error) {
+    return apiError(400, (error as Error).message, "messages");
+  }
+  return parseCompletionRequest(
+    { ...b, prompt: text, max_tokens: b.max_completion_tokens ?? b.max_tokens },
+    served,
+  );
+}
+
+export interface ChatCompletionResponse {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: {
+    index: number;
+    message: { role: "assistant"; content: string; reasoning_content: null; tool_calls: [] };
+    logprobs: null;
+    finish_reason: Choice["finish_reason"];
+    stop_reason: Choice["stop_reason"];
+  }[];
+  usage: CompletionResponse["usage"];
+}
+
+// vLLM's chat response for the same samples: the text moves into message.content.
+export function asChat(response: CompletionResponse): ChatCompletionResponse {
+  return {
+    id: `chatcmpl-${response.id.slice("cmpl-".length)}`,
+    object: "chat.completion",
+    created: response.created,
+    model: response.model,
+    choices: response.choices.map((c) => ({
+      index: c.index,
+      message: { role: "assistant", content: c.text, reasoning_content: null, tool_calls: [] },
+      logprobs: null,
+      finish_reason: c.finish_reason,
+      stop_reason: c.stop_reason,
+    })),
+    usage: response.usage,
   };
 }

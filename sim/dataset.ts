@@ -1,10 +1,10 @@
 // Problems for the demo, benchmarks and calibration. The texts are just texts: their latent
 // difficulty and correct answer come from the same hash every replica uses, so a dataset item
 // knows its truth without the fleet being told anything.
-import { extractAnswer, normalizeAnswer } from "../router/engine/answers.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
 import { problemFrom } from "./problem.ts";
 import { pick, type Rng, rngFrom } from "./random.ts";
+import { boxedAnswer } from "./solution.ts";
 
 export interface DatasetItem {
   id: string;
@@ -73,7 +73,11 @@ export function makeDataset(options: DatasetOptions): DatasetItem[] {
 }
 
 // Whether `response` (a bare answer or a whole solution with \boxed{}) gives the true answer.
+// The sim's answers are integers, so the grader compares numbers: "417", " 417 ", "417.0" and
+// "$417$" are one answer.
 export function judgeAnswer(truth: string, response: string): boolean {
-  const given = response.includes("\\boxed") ? extractAnswer(response) : response;
-  return given !== "" && normalizeAnswer(given) === normalizeAnswer(truth);
+  const given = (response.includes("\\boxed") ? boxedAnswer(response) : response) ?? "";
+  const number = (s: string) => Number(s.replace(/[\s$,]/g, ""));
+  const value = number(given);
+  return given.trim() !== "" && Number.isFinite(value) && value === number(truth);
 }

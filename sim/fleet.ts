@@ -1,7 +1,7 @@
 // Many simulated replicas in one process: for each difficulty bin, R proposers and R
 // verifiers, each a real HTTP server on its own port.
-import type { PromptTemplates } from "../router/engine/prompts.ts";
 import { INSTANT, type SpeedConfig } from "./batch-scheduler.ts";
+import type { SimFormat } from "./format.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
 import { hash32 } from "./random.ts";
 import {
@@ -22,7 +22,8 @@ export interface FleetOptions {
   basePort?: number;
   config?: ModelConfig;
   speed?: SpeedConfig;
-  templates?: PromptTemplates;
+  // The formats every replica understands (default: Mull's plain format).
+  formats?: readonly SimFormat[];
   proposerModel?: string;
   verifierModel?: string;
   // Fraction of requests every replica fails with a 500.
@@ -88,7 +89,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
             port: nextPort,
             config: options.config ?? DEFAULT_MODEL,
             speed: options.speed ?? INSTANT,
-            templates: options.templates,
+            ...(options.formats ? { formats: options.formats } : {}),
             errorRate: options.errorRate ?? 0,
             seed: options.seed === undefined ? undefined : hash32(options.seed, bin, role, index),
           });

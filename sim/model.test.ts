@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  DEFAULT_TEMPLATES,
-  revisePrompt,
-  solvePrompt,
-  verifierInput,
-} from "../router/engine/prompts.ts";
 import { DEFAULT_MODEL, modelConfig } from "./model-config.ts";
 import { separationFor, stepScores } from "./prm.ts";
 import {
@@ -15,11 +9,9 @@ import {
   problemFrom,
   stepValue,
 } from "./problem.ts";
-import { parsePrompt, parseVerifierInput } from "./prompt-parse.ts";
 import { hash32, rngFrom } from "./random.ts";
 import { boxedAnswer, continueSolution, onTrack, stepState } from "./solution.ts";
 
-const t = DEFAULT_TEMPLATES;
 const config = DEFAULT_MODEL;
 
 function solved(problem: Problem, seed: number, attempts: readonly string[] = []): boolean {
@@ -219,49 +211,5 @@ describe("deceptive paths, crux steps and the PRM's blind spots", () => {
     const hard = problemsIn(0.9, 1, 1)[0];
     assert.ok(easy && hard);
     assert.ok(separationFor(easy, config) > 1.5 * separationFor(hard, config));
-  });
-});
-
-describe("prompt parsing", () => {
-  const problem = "Problem 5: the blank line is not in here.";
-
-  it("reads solve prompts with and without steps", () => {
-    assert.deepEqual(parsePrompt(solvePrompt(t, problem, [])), {
-      kind: "solve",
-      problem,
-      attempts: [],
-      steps: [],
-      endsOnBoundary: true,
-    });
-    const parsed = parsePrompt(solvePrompt(t, problem, ["Step 1: a = 1", "Step 2: b = 2"]));
-    assert.deepEqual(parsed.steps, ["Step 1: a = 1", "Step 2: b = 2"]);
-    assert.equal(parsed.problem, problem);
-  });
-
-  it("reads revision prompts: problem, earlier attempts and steps", () => {
-    const attempts = ["Step 1: a = 1\n\nStep 2: \\boxed{4}.", "Step 1: \\boxed{5}."];
-    const parsed = parsePrompt(revisePrompt(t, problem, attempts, ["Step 1: c = 3"]));
-    assert.equal(parsed.kind, "revise");
-    assert.equal(parsed.problem, problem);
-    assert.deepEqual(parsed.attempts, attempts);
-    assert.deepEqual(parsed.steps, ["Step 1: c = 3"]);
-    assert.deepEqual(parsePrompt(revisePrompt(t, problem, [])).attempts, []);
-    assert.equal(parsePrompt(revisePrompt(t, problem, [])).problem, problem);
-  });
-
-  it("treats anything else as a bare problem", () => {
-    assert.deepEqual(parsePrompt("What is 2+2?"), {
-      kind: "bare",
-      problem: "What is 2+2?",
-      attempts: [],
-      steps: [],
-      endsOnBoundary: true,
-    });
-  });
-
-  it("reads the verifier input back into problem and steps", () => {
-    const steps = ["Step 1: a = 1", "Step 2: \\boxed{2}."];
-    assert.deepEqual(parseVerifierInput(verifierInput(t, problem, steps)), { problem, steps });
-    assert.deepEqual(parseVerifierInput("no separators"), { problem: "no separators", steps: [] });
   });
 });

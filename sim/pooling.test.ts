@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_TEMPLATES, verifierInput } from "../router/engine/prompts.ts";
 import { type Fleet, startFleet } from "./fleet.ts";
+import { DEFAULT_FORMATS, type SimFormat, writeVerifierInput } from "./format.ts";
 import { modelConfig } from "./model-config.ts";
 import { problemFrom } from "./problem.ts";
 import { rngFrom } from "./random.ts";
 import { continueSolution } from "./solution.ts";
 import { postJson } from "./testing.ts";
 
-const t = DEFAULT_TEMPLATES;
+const mull = DEFAULT_FORMATS[0] as SimFormat;
+
 const problem = "Problem 7: Find the remainder when 7^7 is divided by 5.";
 
 interface Row {
@@ -29,7 +30,10 @@ describe("POST /pooling (PRM, token_classify)", () => {
 
   it("returns one [neg, pos] row per <extra_0> in each input, in vLLM's shape", async () => {
     const steps = ["Step 1: a = 3", "Step 2: b = 4", "Step 3: So \\boxed{5}."];
-    const inputs = [verifierInput(t, problem, steps), verifierInput(t, problem, steps.slice(0, 1))];
+    const inputs = [
+      writeVerifierInput(mull, problem, steps),
+      writeVerifierInput(mull, problem, steps.slice(0, 1)),
+    ];
     const { status, json } = await postJson(a, {
       model: "Qwen/Qwen2.5-Math-PRM-7B",
       input: inputs,
@@ -57,7 +61,7 @@ describe("POST /pooling (PRM, token_classify)", () => {
   });
 
   it("scores the same text the same on every replica", async () => {
-    const input = verifierInput(t, problem, ["Step 1: x = 12", "Step 2: \\boxed{12}."]);
+    const input = writeVerifierInput(mull, problem, ["Step 1: x = 12", "Step 2: \\boxed{12}."]);
     const one = await postJson(a, { input, task: "token_classify" });
     const two = await postJson(b, { input, task: "token_classify" });
     assert.deepEqual(one.json.data, two.json.data);
@@ -70,7 +74,7 @@ describe("POST /pooling (PRM, token_classify)", () => {
     const correct: boolean[] = [];
     for (let i = 0; i < 200; i++) {
       const steps = continueSolution(p, [], rngFrom(i), config);
-      inputs.push(verifierInput(t, problem, steps));
+      inputs.push(writeVerifierInput(mull, problem, steps));
       correct.push((steps.at(-1) ?? "").includes(`\\boxed{${p.answer}}`));
     }
     const { json } = await postJson(a, { input: inputs, task: "token_classify" });

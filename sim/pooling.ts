@@ -1,8 +1,9 @@
-// POST /pooling as vLLM serves a PRM with --runner pooling and task "token_classify": one
-// [neg, pos] row per step-separator token in each input.
+// POST /pooling as vLLM serves a PRM with --runner pooling and task "token_classify": one row of
+// label probabilities per step-tag token in each input, in the label order of the sim's verifier
+// format (positiveIndex: where P(correct) sits; [neg, pos] for Qwen2.5-Math-PRM).
 import { randomBytes } from "node:crypto";
-import type { PromptTemplates } from "../router/engine/prompts.ts";
 import { type ApiError, apiError, checkModel } from "./api-error.ts";
+import type { SimFormat } from "./format.ts";
 import type { ModelConfig } from "./model-config.ts";
 import { stepScores } from "./prm.ts";
 import { problemFrom } from "./problem.ts";
@@ -48,33 +49,32 @@ export function parsePoolingRequest(body: unknown, served: string): string[] | A
   return inputs as string[];
 }
 
-// The PRM's step scores (P(step is correct), one per separator) and the tokens of each input:
-// what both the HTTP handler and the in-process verifier (in-process.ts) return.
+// The PRM's rows (one per step tag, P(correct) at the format's positive index) and the tokens
+// of each input: what both the HTTP handler and in-process callers get.
 export function scoreInputs(
   inputs: readonly string[],
   config: ModelConfig,
-  templates: PromptTemplates,
-): { scores: number[][]; tokens: number[] } {
+  formats: readonly SimFormat[],
+): { rows: number[][][]; tokens: number[] } {
   const tokens = inputs.map(countTokens);
-  const scores = inputs.map((input) => {
-    const { problem, steps } = parseVerifierInput(input, templates);
-    return stepScores(problemFrom(problem, config), steps, config);
+  const rows = inputs.map((input) => {
+    const { problem, steps, format } = parseVerifierInput(input, formats);
+    const positive = (format ?? formats[0])?.data.verifier.positiveIndex ?? 1;
+    return stepScores(problemFrom(problem, config), steps, config).map((p) =>
+      positive === 0 ? [p, 1 - p] : [1 - p, p],
+    );
   });
-  return { scores, tokens };
+  return { rows, tokens };
 }
 
 export function pool(
   inputs: readonly string[],
   model: string,
   config: ModelConfig,
-  templates: PromptTemplates,
+  formats: readonly SimFormat[],
 ): { response: PoolingResponse; tokens: number[] } {
-  const { scores, tokens } = scoreInputs(inputs, config, templates);
-  const data = scores.map((steps, index) => ({
-    index,
-    object: "pooling" as const,
-    data: steps.map((pos) => [1 - pos, pos]),
-  }));
+  const { rows, tokens } = scoreInputs(inputs, config, formats);
+  const data = rows.map((steps, index) => ({ index, object: "pooling" as const, data: steps }));
   const total = tokens.reduce((a, b) => a + b, 0);
   return {
     response: {

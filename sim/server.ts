@@ -1,12 +1,20 @@
 // One simulated vLLM replica: a real HTTP server on its own port. A proposer serves
-// /v1/completions, a verifier (a PRM under --runner pooling) serves /pooling; both serve
-// /health, /v1/models and /metrics.
+// /v1/completions and /v1/chat/completions, a verifier (a PRM under --runner pooling) serves
+// /pooling; both serve /health, /v1/models and /metrics.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DEFAULT_TEMPLATES, type PromptTemplates } from "../router/engine/prompts.ts";
 import { type ApiError, apiError, isApiError } from "./api-error.ts";
 import { BatchScheduler, INSTANT, type SequenceWork, type SpeedConfig } from "./batch-scheduler.ts";
-import { complete, entropy, parseCompletionRequest, type SeedSource } from "./completions.ts";
+import {
+  asChat,
+  type CompletionParams,
+  complete,
+  entropy,
+  parseChatRequest,
+  parseCompletionRequest,
+  type SeedSource,
+} from "./completions.ts";
+import { DEFAULT_FORMATS, type SimFormat } from "./format.ts";
 import { type ReplicaMetrics, replicaMetrics } from "./metrics.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
 import { parsePoolingRequest, pool } from "./pooling.ts";
@@ -27,7 +35,8 @@ export interface ServerOptions {
   port?: number;
   config?: ModelConfig;
   speed?: SpeedConfig;
-  templates?: PromptTemplates;
+  // The formats the simulated models understand, tried in order (default: Mull's plain format).
+  formats?: readonly SimFormat[];
   // Fraction of generation/pooling requests answered with a 500, for failure tests.
   errorRate?: number;
   // Makes requests without a seed reproducible for this replica (in arrival order).
@@ -90,7 +99,7 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
   const model =
     options.model ?? (role === "proposer" ? DEFAULT_PROPOSER_MODEL : DEFAULT_VERIFIER_MODEL);
   const config = options.config ?? DEFAULT_MODEL;
-  const templates = options.templates ?? DEFAULT_TEMPLATES;
+  const formats = options.formats ?? DEFAULT_FORMATS;
   const scheduler = new BatchScheduler(options.speed ?? INSTANT);
   const metrics = replicaMetrics(model, scheduler);
   let errorRate = options.errorRate ?? 0;
@@ -101,15 +110,18 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
     fallbackSeed = () => Math.floor(draw() * 2 ** 32);
   }
 
-  async function generate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function generate(req: IncomingMessage, res: ServerResponse, chat: boolean): Promise<void> {
     const started = performance.now();
-    const params = parseCompletionRequest(await readJson(req), model);
+    const body = await readJson(req);
+    const params: CompletionParams | ApiError = chat
+      ? parseChatRequest(body, model, formats)
+      : parseCompletionRequest(body, model);
     if (isApiError(params)) return sendError(res, params);
     const { response, promptTokens, completionTokens } = complete(
       params,
       model,
       config,
-      templates,
+      formats,
       fallbackSeed,
     );
     const work: SequenceWork[] = promptTokens.map((p, i) => ({
@@ -123,14 +135,14 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
       metrics.requestSuccess.inc({ model_name: model, finished_reason: c.finish_reason });
     }
     metrics.e2eLatency.observe({ model_name: model }, (performance.now() - started) / 1000);
-    sendJson(res, 200, response);
+    sendJson(res, 200, chat ? asChat(response) : response);
   }
 
   async function score(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const inputs = parsePoolingRequest(await readJson(req), model);
     if (isApiError(inputs)) return sendError(res, inputs);
-    const { response, tokens } = pool(inputs, model, config, templates);
+    const { response, tokens } = pool(inputs, model, config, formats);
     await scheduler.run(
       tokens.map((t) => ({ promptTokens: t, outputTokens: 0 })),
       clientGone(res),
@@ -178,16 +190,22 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
         res.end(text);
       },
     },
-    [role === "proposer" ? "/v1/completions" : "/pooling"]: {
-      POST: (req, res) => {
-        if (Math.random() < errorRate) {
-          req.resume();
-          return sendError(res, apiError(500, "Simulated replica failure."));
-        }
-        return role === "proposer" ? generate(req, res) : score(req, res);
-      },
-    },
   };
+  const work = (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => ({
+    POST: (req: IncomingMessage, res: ServerResponse) => {
+      if (Math.random() < errorRate) {
+        req.resume();
+        return sendError(res, apiError(500, "Simulated replica failure."));
+      }
+      return handle(req, res);
+    },
+  });
+  if (role === "proposer") {
+    routes["/v1/completions"] = work((req, res) => generate(req, res, false));
+    routes["/v1/chat/completions"] = work((req, res) => generate(req, res, true));
+  } else {
+    routes["/pooling"] = work(score);
+  }
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";

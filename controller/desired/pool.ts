@@ -12,6 +12,7 @@ import type {
 } from "@kubernetes/client-node";
 import type { Role } from "../policy/names.ts";
 import type { ModelServer, TestTimePolicy, Verifier } from "../policy/types.ts";
+import { proposerFormatArgs, verifierFormatArgs } from "./format-args.ts";
 import { poolLabels, poolName, selectorLabels, servingPort } from "./naming.ts";
 
 export const gpuResource = "nvidia.com/gpu";
@@ -47,7 +48,8 @@ function server(policy: TestTimePolicy, role: Role): ModelServer | Verifier {
 export function vllmArgs(s: ModelServer | Verifier, role: Role): string[] {
   const user = s.args ?? [];
   const args = [s.model, "--host=0.0.0.0", `--port=${servingPort}`];
-  if (role === "verifier") args.push("--runner=pooling");
+  if (role === "verifier") args.push("--runner=pooling", ...verifierFormatArgs(s as Verifier));
+  else args.push(...proposerFormatArgs(s));
   const mentions = (flag: string) => user.some((a) => a === flag || a.startsWith(`${flag}=`));
   if (s.gpus > 1 && !mentions("--tensor-parallel-size") && !mentions("-tp")) {
     args.push(`--tensor-parallel-size=${s.gpus}`);

@@ -1,7 +1,7 @@
 // The `<policy>-router` ConfigMap: a RouterConfig (proto/mull/v1/fleet.proto) holding this
 // policy's PolicySnapshot in protobuf JSON mapping, as YAML. The router's YAML PolicySource reads
 // exactly this shape, so routers learn bins, thresholds, tables and pool endpoints from it.
-import { create, toJson } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toJson } from "@bufbuild/protobuf";
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import {
@@ -9,10 +9,11 @@ import {
   type PolicySnapshot,
   PolicySnapshotSchema,
   RouterConfigSchema,
+  type VerifierFormatSchema,
 } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { Role } from "../policy/names.ts";
-import type { TestTimePolicy } from "../policy/types.ts";
+import type { TestTimePolicy, Verifier } from "../policy/types.ts";
 import { endpoint, routerConfigLabels, routerConfigName } from "./naming.ts";
 import { ownerReference } from "./pool.ts";
 
@@ -58,6 +59,9 @@ export function policySnapshot(
     maxGenerations: spec.budget.maxGenerations,
     aggregation: Aggregation[spec.verifier.aggregation],
     stepSeparator: spec.verifier.stepSeparator,
+    // Passed through as written: the router owns the formats' defaults (router/formats).
+    ...(spec.proposer.prompt ? { prompt: spec.proposer.prompt } : {}),
+    ...(spec.verifier.format ? { verifierFormat: verifierFormat(spec.verifier) } : {}),
     binTable: [...spec.bins]
       .sort((a, b) => a.bin - b.bin)
       .map((b) => ({
@@ -85,6 +89,15 @@ export function policySnapshot(
         },
       })),
   });
+}
+
+function verifierFormat(v: Verifier): MessageInitShape<typeof VerifierFormatSchema> {
+  return {
+    format: v.format ?? "",
+    template: v.template ?? "",
+    stepTag: v.stepTag ?? "",
+    ...(v.positiveIndex === undefined ? {} : { positiveIndex: v.positiveIndex }),
+  };
 }
 
 export function desiredRouterConfig(

@@ -23,6 +23,10 @@ function names(e: Record<string, number>): string[] {
 export const strategyNames: readonly string[] = names(Strategy);
 export const aggregationNames: readonly string[] = names(Aggregation);
 export const estimatorNames: readonly string[] = names(Estimator);
+/** How the router reaches the proposer; router/formats registers the same names (a test keeps them equal). */
+export const promptFormatNames = ["completion", "chat"] as const;
+/** The PRM input formats; router/formats/index.ts registers the same names (a test keeps them equal). */
+export const verifierFormatNames = ["qwen2.5-math-prm", "math-shepherd", "custom"] as const;
 export const scalingModes = ["planner", "manual", "external"] as const;
 export const roles = ["proposer", "verifier"] as const;
 export type Role = (typeof roles)[number];

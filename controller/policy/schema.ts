@@ -9,8 +9,10 @@ import {
   aggregationNames,
   beamStrategies,
   estimatorNames,
+  promptFormatNames,
   scalingModes,
   strategyNames,
+  verifierFormatNames,
 } from "./names.ts";
 import {
   bool,
@@ -117,9 +119,87 @@ function modelServerProperties(role: string): Record<string, SchemaNode> {
   };
 }
 
+const maxTemplateChars = 32768;
+
+const prompt = obj(
+  "How the router talks to the proposer model: prompt layout, chat template, step delimiter and " +
+    "sampling. Every field is optional; absent fields keep Mull's built-in math prompt " +
+    "(router/formats/README.md), which works on base models and on the simulator.",
+  {
+    format: oneOf(
+      "completion: the router renders the prompt (with `chatTemplate` when given) and calls " +
+        "/v1/completions. chat: the router calls /v1/chat/completions with the solution so far as " +
+        "the final assistant message (continue_final_message), so vLLM applies the model's own " +
+        "chat template. Absent: completion.",
+      promptFormatNames,
+    ),
+    system: str(
+      "A system message. completion mode without chatTemplate: put at the start of the text; " +
+        "with a chat template or in chat mode: the system turn.",
+      { maxLength: 8192 },
+    ),
+    solve: str(
+      "The user turn for a fresh solution; `{problem}` is replaced by the client's prompt.",
+      { minLength: 1, maxLength: 8192 },
+    ),
+    revise: str(
+      "The user turn for a revision: `{problem}` and `{attempts}` (the earlier attempts, newest " +
+        "last), in any order, so earlier attempts may come before or after the problem.",
+      { minLength: 1, maxLength: 8192 },
+    ),
+    attempt: str(
+      "How one earlier attempt is rendered inside `{attempts}`: `{attempt}` and optionally `{index}` (1, 2, …).",
+      { minLength: 1, maxLength: 1024 },
+    ),
+    stepDelimiter: str(
+      "The text between reasoning steps; also the `stop` string when one step is generated. Absent: a blank line.",
+      { minLength: 1, maxLength: 64 },
+    ),
+    chatTemplate: str(
+      "completion mode: the model's Jinja chat template (tokenizer_config.json `chat_template`), " +
+        "rendered by the router. chat mode: passed to vLLM as --chat-template (vLLM refuses " +
+        "per-request templates unless --trust-request-chat-template).",
+      { minLength: 1, maxLength: maxTemplateChars },
+    ),
+    temperature: num(
+      "Sampling temperature, sent with every call. Absent: the router's --temperature (0.8, as search-and-learn).",
+      { minimum: 0, maximum: 2 },
+    ),
+    topP: num(
+      "Nucleus sampling top_p, sent with every call (vLLM otherwise takes the model's " +
+        "generation_config.json). Absent: 1.0.",
+      { minimum: 0.001, maximum: 1 },
+    ),
+    topK: int(
+      "top_k, sent with every call. Absent: no top-k cut (sent as -1, overriding generation_config.json).",
+      { minimum: 1, maximum: 100000 },
+    ),
+  },
+  {
+    tsName: "PromptFormat",
+    rules: [
+      {
+        rule: "!has(self.solve) || self.solve.contains('{problem}')",
+        message: "proposer.prompt.solve must contain {problem}",
+        fieldPath: ".solve",
+      },
+      {
+        rule: "!has(self.revise) || (self.revise.contains('{problem}') && self.revise.contains('{attempts}'))",
+        message: "proposer.prompt.revise must contain {problem} and {attempts}",
+        fieldPath: ".revise",
+      },
+      {
+        rule: "!has(self.attempt) || self.attempt.contains('{attempt}')",
+        message: "proposer.prompt.attempt must contain {attempt}",
+        fieldPath: ".attempt",
+      },
+    ],
+  },
+);
+
 const proposer = obj(
   "The proposer: the LLM that samples solutions and steps (vLLM's OpenAI-compatible completions API).",
-  modelServerProperties("proposer"),
+  { ...modelServerProperties("proposer"), prompt },
   { required: ["model"], tsName: "ModelServer" },
 );
 
@@ -133,12 +213,78 @@ const verifier = obj(
       { default: "last" },
     ),
     stepSeparator: str(
-      "The PRM's step token: the router puts it after every reasoning step of the verifier's " +
-        "input, and the PRM returns one [neg, pos] row per occurrence (Qwen2.5-Math-PRM: <extra_0>).",
+      "Without `format`: the PRM's step token, put after every reasoning step of the plain " +
+        "verifier input `{problem}\\n\\n{steps}`; the PRM returns one [neg, pos] row per " +
+        "occurrence. With `format`, the format decides (custom: `stepTag`).",
       { default: "<extra_0>", minLength: 1, maxLength: 64 },
     ),
+    format: oneOf(
+      "The PRM's input format. qwen2.5-math-prm: Qwen2.5-Math-PRM's chat template and system " +
+        "message, <extra_0> after each step. math-shepherd: Math-Shepherd's `ки` step tag (the " +
+        "operator passes vLLM its STEP --pooler-config). custom: `template`, `stepTag`, " +
+        "`positiveIndex`. Absent: the plain input `{problem}\\n\\n{steps}` with `stepSeparator`.",
+      verifierFormatNames,
+    ),
+    template: str(
+      "custom: the verifier input; `{problem}` and `{steps}` (each step followed by `stepTag`).",
+      { minLength: 1, maxLength: maxTemplateChars },
+    ),
+    stepTag: str("custom: the step tag after every step; the PRM scores at each occurrence.", {
+      minLength: 1,
+      maxLength: 64,
+    }),
+    positiveIndex: int(
+      "custom: which entry of each returned row is P(step correct). Absent: 1 ([neg, pos]).",
+      { minimum: 0, maximum: 15 },
+    ),
+    stepTagId: int(
+      "custom: the step tag's token id; with returnedTokenIds the operator passes vLLM " +
+        "--pooler-config with STEP pooling (unless args already set --pooler-config).",
+      { minimum: 0, maximum: 10000000 },
+    ),
+    returnedTokenIds: list(
+      "custom: the label token ids vLLM returns per step (row order), e.g. [good, bad].",
+      int("A token id.", { minimum: 0, maximum: 10000000 }),
+      { minItems: 2, maxItems: 16 },
+    ),
   },
-  { required: ["model"], tsName: "Verifier" },
+  {
+    required: ["model"],
+    tsName: "Verifier",
+    rules: [
+      {
+        rule: "!has(self.format) || self.format != 'custom' || has(self.stepTag)",
+        message: "verifier.stepTag is required when verifier.format is custom",
+        fieldPath: ".stepTag",
+      },
+      {
+        rule: "!has(self.format) || self.format != 'custom' || has(self.template)",
+        message: "verifier.template is required when verifier.format is custom",
+        fieldPath: ".template",
+      },
+      {
+        rule: "!has(self.template) || (self.template.contains('{problem}') && self.template.contains('{steps}'))",
+        message: "verifier.template must contain {problem} and {steps}",
+        fieldPath: ".template",
+      },
+      {
+        rule: "(!has(self.template) && !has(self.stepTag) && !has(self.positiveIndex) && !has(self.stepTagId) && !has(self.returnedTokenIds)) || (has(self.format) && self.format == 'custom')",
+        message:
+          "verifier.template, stepTag, positiveIndex, stepTagId and returnedTokenIds apply only to verifier.format custom",
+        fieldPath: ".format",
+      },
+      {
+        rule: "has(self.stepTagId) == has(self.returnedTokenIds)",
+        message: "verifier.stepTagId and verifier.returnedTokenIds go together",
+        fieldPath: ".stepTagId",
+      },
+      {
+        rule: "!has(self.positiveIndex) || !has(self.returnedTokenIds) || self.positiveIndex < size(self.returnedTokenIds)",
+        message: "verifier.positiveIndex must index into verifier.returnedTokenIds",
+        fieldPath: ".positiveIndex",
+      },
+    ],
+  },
 );
 
 const difficulty = obj(

@@ -32,6 +32,30 @@ export interface EnvVar {
   valueFrom?: Record<string, unknown>;
 }
 
+/** How the router talks to the proposer model: prompt layout, chat template, step delimiter and sampling. Every field is optional; absent fields keep Mull's built-in math prompt (router/formats/README.md), which works on base models and on the simulator. */
+export interface PromptFormat {
+  /** completion: the router renders the prompt (with `chatTemplate` when given) and calls /v1/completions. chat: the router calls /v1/chat/completions with the solution so far as the final assistant message (continue_final_message), so vLLM applies the model's own chat template. Absent: completion. */
+  format?: "completion" | "chat";
+  /** A system message. completion mode without chatTemplate: put at the start of the text; with a chat template or in chat mode: the system turn. */
+  system?: string;
+  /** The user turn for a fresh solution; `{problem}` is replaced by the client's prompt. */
+  solve?: string;
+  /** The user turn for a revision: `{problem}` and `{attempts}` (the earlier attempts, newest last), in any order, so earlier attempts may come before or after the problem. */
+  revise?: string;
+  /** How one earlier attempt is rendered inside `{attempts}`: `{attempt}` and optionally `{index}` (1, 2, …). */
+  attempt?: string;
+  /** The text between reasoning steps; also the `stop` string when one step is generated. Absent: a blank line. */
+  stepDelimiter?: string;
+  /** completion mode: the model's Jinja chat template (tokenizer_config.json `chat_template`), rendered by the router. chat mode: passed to vLLM as --chat-template (vLLM refuses per-request templates unless --trust-request-chat-template). */
+  chatTemplate?: string;
+  /** Sampling temperature, sent with every call. Absent: the router's --temperature (0.8, as search-and-learn). */
+  temperature?: number;
+  /** Nucleus sampling top_p, sent with every call (vLLM otherwise takes the model's generation_config.json). Absent: 1.0. */
+  topP?: number;
+  /** top_k, sent with every call. Absent: no top-k cut (sent as -1, overriding generation_config.json). */
+  topK?: number;
+}
+
 /** The proposer: the LLM that samples solutions and steps (vLLM's OpenAI-compatible completions API). */
 export interface ModelServer {
   /** The proposer model, as `vllm serve <model>` takes it: a Hugging Face repo id or a local path. */
@@ -52,6 +76,8 @@ export interface ModelServer {
   env?: Array<EnvVar>;
   /** Tokens per second one replica sustains at the target latency; the planner sizes pools with it. */
   capacityTokensPerSecond?: number;
+  /** How the router talks to the proposer model: prompt layout, chat template, step delimiter and sampling. Every field is optional; absent fields keep Mull's built-in math prompt (router/formats/README.md), which works on base models and on the simulator. */
+  prompt?: PromptFormat;
 }
 
 /** The verifier: a process reward model served by vLLM with `--runner pooling`, scoring each step. */
@@ -76,8 +102,20 @@ export interface Verifier {
   capacityTokensPerSecond?: number;
   /** How per-step PRM scores become one solution score; Snell et al. found `last` best. */
   aggregation: "last" | "min" | "prod";
-  /** The PRM's step token: the router puts it after every reasoning step of the verifier's input, and the PRM returns one [neg, pos] row per occurrence (Qwen2.5-Math-PRM: <extra_0>). */
+  /** Without `format`: the PRM's step token, put after every reasoning step of the plain verifier input `{problem}\n\n{steps}`; the PRM returns one [neg, pos] row per occurrence. With `format`, the format decides (custom: `stepTag`). */
   stepSeparator: string;
+  /** The PRM's input format. qwen2.5-math-prm: Qwen2.5-Math-PRM's chat template and system message, <extra_0> after each step. math-shepherd: Math-Shepherd's `ки` step tag (the operator passes vLLM its STEP --pooler-config). custom: `template`, `stepTag`, `positiveIndex`. Absent: the plain input `{problem}\n\n{steps}` with `stepSeparator`. */
+  format?: "qwen2.5-math-prm" | "math-shepherd" | "custom";
+  /** custom: the verifier input; `{problem}` and `{steps}` (each step followed by `stepTag`). */
+  template?: string;
+  /** custom: the step tag after every step; the PRM scores at each occurrence. */
+  stepTag?: string;
+  /** custom: which entry of each returned row is P(step correct). Absent: 1 ([neg, pos]). */
+  positiveIndex?: number;
+  /** custom: the step tag's token id; with returnedTokenIds the operator passes vLLM --pooler-config with STEP pooling (unless args already set --pooler-config). */
+  stepTagId?: number;
+  /** custom: the label token ids vLLM returns per step (row order), e.g. [good, bad]. */
+  returnedTokenIds?: Array<number>;
 }
 
 /** How a prompt's difficulty bin is estimated before choosing a strategy. */

@@ -5,7 +5,7 @@
 import type { PolicySnapshot, Pool } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import type { BinBackends } from "../engine/api.ts";
 import { invalidArgument } from "../engine/errors.ts";
-import type { PromptTemplates } from "../engine/prompts.ts";
+import type { PolicyFormats } from "../formats/index.ts";
 import { expandEndpoints, type Resolve, resolveAll } from "./dns-expansion.ts";
 import { EndpointPool, type PoolHealthEvent, type Role } from "./endpoint-pool.ts";
 import type { Affinity, CallOptions } from "./pool-caller.ts";
@@ -95,7 +95,7 @@ export class FleetBackends {
   // The engine's backendsFor(bin) for one request. Bin 0 is the difficulty probe, before a bin
   // is known: it goes to the least-loaded bin's pools (bin 1 on a tie), since any proposer of
   // the policy can produce probe samples.
-  forRequest(policy: PolicySnapshot, templates: PromptTemplates): (bin: number) => BinBackends {
+  forRequest(policy: PolicySnapshot, formats: PolicyFormats): (bin: number) => BinBackends {
     const affinity: Affinity = new Map();
     const cache = new Map<number, BinBackends>();
     return (bin: number) => {
@@ -111,13 +111,13 @@ export class FleetBackends {
           proposer: new VllmProposer({
             pool: this.pool("proposer", entry.proposer),
             affinity,
-            stepDelimiter: templates.stepDelimiter,
+            format: formats.proposer,
             call: this.options.call,
           }),
           verifier: new PrmVerifier({
             pool: this.pool("verifier", entry.verifier),
             affinity,
-            templates,
+            format: formats.verifier,
             call: this.options.call,
             ...(this.options.maxVerifierBatch ? { maxBatch: this.options.maxVerifierBatch } : {}),
           }),

@@ -48,7 +48,7 @@ test("malformed pooling answers are bad responses", () => {
     ],
     ["a score of 1e300", row([[0, 1e300]]), /outside \[0, 1\]/],
     ["a negative score", row([[1.5, -0.5]]), /outside \[0, 1\]/],
-    ["a string score", row([["0.1", "0.9"]]), /not \[neg, pos\] rows/],
+    ["a string score", row([["0.1", "0.9"]]), /not rows of label probabilities/],
     ["a duplicated index", row([[0, 1]], 3), /indexes/],
     [
       "negative usage",

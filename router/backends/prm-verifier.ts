@@ -1,10 +1,11 @@
 // The verifier over vLLM's pooling API: a process reward model served with `--runner pooling`
-// answers POST /pooling {task: "token_classify"} with, per input, one [neg, pos] row for each
-// step-separator token (Qwen2.5-Math-PRM's <extra_0>). The step's reward is `pos`.
+// answers POST /pooling {task: "token_classify"} with, per input, one row of label probabilities
+// for each step-tag token (Qwen2.5-Math-PRM's <extra_0>: [neg, pos]). The policy's verifier
+// format (router/formats) builds the input text and says which entry is the step's reward.
 // Several solutions go in one call (input as a list); large batches are split so one call
 // stays within the server's batch limits.
 import type { ScoreRequest, ScoreResult, Verifier } from "../engine/backend.ts";
-import { type PromptTemplates, verifierInput } from "../engine/prompts.ts";
+import type { VerifierFormat } from "../formats/verifier.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
 import { BadResponseError, postJson } from "./http-json.ts";
 import { type Affinity, type CallOptions, callPool } from "./pool-caller.ts";
@@ -17,7 +18,7 @@ interface PoolingResponse {
 export interface PrmVerifierOptions {
   pool: EndpointPool;
   affinity: Affinity;
-  templates: PromptTemplates;
+  format: VerifierFormat;
   call: CallOptions;
   // Most solutions per /pooling call.
   maxBatch?: number;
@@ -44,12 +45,12 @@ export class PrmVerifier implements Verifier {
   }
 
   private scoreBatch(request: ScoreRequest, solutions: string[][]): Promise<ScoreResult> {
-    const { pool, affinity, templates, call } = this.options;
+    const { pool, affinity, format, call } = this.options;
     if (solutions.length === 0) return Promise.resolve({ stepScores: [], tokens: 0 });
     const body = {
       model: pool.model,
       task: "token_classify",
-      input: solutions.map((steps) => verifierInput(templates, request.problem, steps)),
+      input: solutions.map((steps) => format.input(request.problem, steps)),
     };
     return callPool(pool, affinity, request.signal, call, async (endpoint, signal, http) => {
       const url = `${endpoint}/pooling`;
@@ -58,6 +59,7 @@ export class PrmVerifier implements Verifier {
         url,
         raw,
         solutions.map((s) => s.length),
+        format.positiveIndex,
       );
     });
   }
@@ -67,6 +69,7 @@ export function parsePooling(
   url: string,
   raw: unknown,
   stepCounts: readonly number[],
+  positiveIndex = 1,
 ): ScoreResult {
   const response = raw as PoolingResponse;
   if (!Array.isArray(response?.data)) throw new BadResponseError(url, "no data array");
@@ -80,7 +83,12 @@ export function parsePooling(
   const stepScores = items.map((item, i) => {
     if (item?.index !== i) throw new BadResponseError(url, "result indexes are not 0..n-1");
     const rows = toRows(item.data);
-    if (rows === undefined) throw new BadResponseError(url, `result ${i} is not [neg, pos] rows`);
+    if (rows === undefined || rows.some((row) => row.length <= positiveIndex)) {
+      throw new BadResponseError(
+        url,
+        `result ${i} is not rows of label probabilities with an entry ${positiveIndex}`,
+      );
+    }
     // Softmaxed label probabilities: anything outside [0, 1] (1e300, a raw logit) is a server
     // that is not doing what the PRM format says, and would dominate every vote.
     if (!rows.every((row) => row.every((p) => p >= 0 && p <= 1))) {
@@ -92,7 +100,7 @@ export function parsePooling(
       // than score the wrong steps.
       throw new BadResponseError(url, `result ${i} has ${rows.length} rows for ${expected} steps`);
     }
-    return rows.map((row) => row[1] as number);
+    return rows.map((row) => row[positiveIndex] as number);
   });
   const tokens = response.usage?.prompt_tokens ?? 0;
   if (!(Number.isInteger(tokens) && tokens >= 0)) {

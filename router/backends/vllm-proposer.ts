@@ -1,10 +1,14 @@
-// The proposer over vLLM's OpenAI-compatible completions API (POST /v1/completions).
+// The proposer over vLLM's OpenAI-compatible API: POST /v1/completions with the prompt rendered
+// by the policy's format, or, in chat mode, POST /v1/chat/completions with the solution so far as
+// the final assistant message (continue_final_message), where vLLM applies the model's template.
+// Both answer with the same choice fields (text or message.content, finish_reason, stop_reason).
 //
 // How a finished step is told from a finished solution (vLLM's CompletionResponseChoice):
 // finish_reason "stop" with stop_reason equal to one of our stop strings means generation halted
 // on the step delimiter; finish_reason "stop" with stop_reason null (EOS) or an integer (a stop
 // token id), or finish_reason "length" (max_tokens), mean the solution is over.
 import type { GenerateRequest, GenerateResult, Proposer } from "../engine/backend.ts";
+import { chatPrompt, completionPrompt, type ProposerFormat } from "../formats/prompt.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
 import { BadResponseError, postJson } from "./http-json.ts";
 import { type Affinity, type CallOptions, callPool } from "./pool-caller.ts";
@@ -12,6 +16,8 @@ import { type Affinity, type CallOptions, callPool } from "./pool-caller.ts";
 interface CompletionChoice {
   index: number;
   text: string;
+  // /v1/chat/completions puts the text here instead.
+  message?: { content?: string | null };
   finish_reason: string | null;
   stop_reason?: string | number | null;
 }
@@ -24,7 +30,7 @@ interface CompletionResponse {
 export interface VllmProposerOptions {
   pool: EndpointPool;
   affinity: Affinity;
-  stepDelimiter: string;
+  format: ProposerFormat;
   call: CallOptions;
 }
 
@@ -36,21 +42,28 @@ export class VllmProposer implements Proposer {
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const { pool, affinity, stepDelimiter, call } = this.options;
+    const { pool, affinity, format, call } = this.options;
+    const chat = format.mode === "chat";
     const body = {
       model: pool.model,
-      prompt: request.prompt,
+      ...(chat
+        ? chatPrompt(format, request.prompt)
+        : { prompt: completionPrompt(format, request.prompt) }),
       n: request.n,
       max_tokens: request.maxTokens,
       temperature: request.temperature,
+      // Sent explicitly: vLLM otherwise takes them from the model's generation_config.json.
+      top_p: format.topP,
+      top_k: format.topK,
       seed: request.seed,
       // Keep the delimiter in the text so steps concatenate back into the solution verbatim.
       include_stop_str_in_output: true,
-      ...(request.stopAtStepEnd ? { stop: [stepDelimiter] } : {}),
+      ...(request.stopAtStepEnd ? { stop: [format.stepDelimiter] } : {}),
     };
     const options = { ...call, maxTokens: request.maxTokens };
+    const path = chat ? "/v1/chat/completions" : "/v1/completions";
     return callPool(pool, affinity, request.signal, options, async (endpoint, signal, http) => {
-      const url = `${endpoint}/v1/completions`;
+      const url = `${endpoint}${path}`;
       return parseCompletion(url, await postJson(url, body, signal, http), request.n);
     });
   }
@@ -62,9 +75,15 @@ export function parseCompletion(url: string, raw: unknown, n: number): GenerateR
   if (response.choices.length !== n) {
     throw new BadResponseError(url, `asked for ${n} samples, got ${response.choices.length}`);
   }
-  const choices = [...response.choices].sort((a, b) => a.index - b.index);
+  const choices = [...response.choices]
+    .sort((a, b) => a.index - b.index)
+    .map((c) => {
+      // /v1/chat/completions puts the text in message.content.
+      const text = typeof c?.text === "string" ? c.text : c?.message?.content;
+      if (typeof text !== "string") throw new BadResponseError(url, "a choice has no text");
+      return { ...c, text };
+    });
   for (const [i, c] of choices.entries()) {
-    if (typeof c?.text !== "string") throw new BadResponseError(url, "a choice has no text");
     if (c.index !== i) throw new BadResponseError(url, `choice indexes are not 0..${n - 1}`);
   }
   const usage = response.usage;

@@ -8,7 +8,6 @@ import type {
   SolveResponse,
 } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { Proposer, Verifier } from "./backend.ts";
-import type { PromptTemplates } from "./prompts.ts";
 
 // Backends for one difficulty bin's pools; a request's calls all go through the pair it is given
 // (the transport keeps them on one replica for prefix-cache hits).
@@ -20,7 +19,8 @@ export interface BinBackends {
 export interface SolveContext {
   policy: PolicySnapshot;
   backendsFor: (bin: number) => BinBackends;
-  templates: PromptTemplates;
+  // The policy's step delimiter (its proposer format's): how generated text splits into steps.
+  stepDelimiter: string;
   // Aborted when the caller's deadline passes or the call is cancelled.
   signal: AbortSignal;
   // Milliseconds left until the deadline (Infinity without one), read as the search goes.

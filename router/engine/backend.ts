@@ -2,9 +2,17 @@
 // sees these interfaces; router/backends implements them over vLLM's HTTP API, and unit tests
 // implement them with deterministic fakes.
 
+// What the model is asked, before any format is applied: the problem, earlier attempts to revise
+// (none for a fresh solution) and the steps of the solution so far. The backend renders it in its
+// model's format (router/formats), as completion text or as chat messages.
+export interface PromptInput {
+  problem: string;
+  attempts: readonly string[];
+  steps: readonly string[];
+}
+
 export interface GenerateRequest {
-  // The full text prompt, already templated (problem plus any partial solution).
-  prompt: string;
+  prompt: PromptInput;
   // Independent samples wanted (vLLM's `n`).
   n: number;
   maxTokens: number;

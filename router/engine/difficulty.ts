@@ -5,7 +5,6 @@
 // The probe's samples are kept: they become the first candidates of the chosen strategy.
 import type { ScoredCandidate } from "./candidate.ts";
 import { invalidArgument } from "./errors.ts";
-import { solvePrompt } from "./prompts.ts";
 import type { Session } from "./session.ts";
 
 export function binForScore(score: number, thresholds: readonly number[], bins: number): number {
@@ -42,7 +41,7 @@ export interface ProbeResult {
 // k full solutions in one call (one seed, vLLM's n), scored in one verifier call.
 export async function probe(session: Session, k: number): Promise<ProbeResult> {
   return session.round(async () => {
-    const prompt = solvePrompt(session.templates, session.problem, []);
+    const prompt = session.prompt();
     const completions = await session.sample({
       prompt,
       n: k,

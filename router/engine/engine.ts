@@ -105,9 +105,13 @@ async function estimate(
   await context.ready?.(plan.hint ?? 0);
   const session = new Session({
     problem: plan.problem,
-    templates: context.templates,
+    stepDelimiter: context.stepDelimiter,
     aggregation: aggregationName(policy.aggregation),
-    options,
+    // A policy's own sampling temperature (its prompt format's) wins over the engine default.
+    options:
+      policy.prompt?.temperature === undefined
+        ? options
+        : { ...options, temperature: policy.prompt.temperature },
     ledger: new Ledger({
       generations: plan.budget,
       completionTokens: maxTokens > 0n ? Number(maxTokens) : Number.POSITIVE_INFINITY,

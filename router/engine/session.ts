@@ -6,11 +6,10 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type SolveEvent, SolveEventSchema } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { AggregationName } from "./aggregate.ts";
 import type { BinBackends } from "./api.ts";
-import type { Completion } from "./backend.ts";
+import type { Completion, PromptInput } from "./backend.ts";
 import { makeCandidate, type ScoredCandidate, splitSteps } from "./candidate.ts";
 import { EngineError } from "./errors.ts";
 import type { EngineOptions } from "./options.ts";
-import type { PromptTemplates } from "./prompts.ts";
 import type { SeedAllocator } from "./seeds.ts";
 import type { Ledger } from "./usage.ts";
 
@@ -29,7 +28,7 @@ export class SearchCut extends Error {
 
 export interface SessionInit {
   problem: string;
-  templates: PromptTemplates;
+  stepDelimiter: string;
   aggregation: AggregationName;
   options: EngineOptions;
   ledger: Ledger;
@@ -41,7 +40,7 @@ export interface SessionInit {
 }
 
 export interface SampleRequest {
-  prompt: string;
+  prompt: PromptInput;
   n: number;
   stopAtStepEnd: boolean;
   // Defaults to the engine's sampling temperature; lookahead rollouts pass 0 (greedy).
@@ -53,7 +52,7 @@ export interface SampleRequest {
 
 export class Session {
   readonly problem: string;
-  readonly templates: PromptTemplates;
+  readonly stepDelimiter: string;
   readonly aggregation: AggregationName;
   readonly options: EngineOptions;
   readonly ledger: Ledger;
@@ -69,7 +68,7 @@ export class Session {
 
   constructor(init: SessionInit) {
     this.problem = init.problem;
-    this.templates = init.templates;
+    this.stepDelimiter = init.stepDelimiter;
     this.aggregation = init.aggregation;
     this.options = init.options;
     this.ledger = init.ledger;
@@ -78,6 +77,11 @@ export class Session {
     this.signal = init.signal;
     this.remainingMs = init.remainingMs;
     this.#onEvent = init.onEvent;
+  }
+
+  // The prompt for continuing `steps` (a fresh solution when empty), revising `attempts` if any.
+  prompt(steps: readonly string[] = [], attempts: readonly string[] = []): PromptInput {
+    return { problem: this.problem, attempts, steps };
   }
 
   emit(event: MessageInitShape<typeof SolveEventSchema>["event"]): void {
@@ -175,14 +179,14 @@ export class Session {
   }
 
   steps(text: string): string[] {
-    return splitSteps(text, this.templates.stepDelimiter);
+    return splitSteps(text, this.stepDelimiter);
   }
 
   candidate(steps: string[], stepScores: number[]): ScoredCandidate {
     return makeCandidate(
       steps,
       stepScores,
-      this.templates.stepDelimiter,
+      this.stepDelimiter,
       this.aggregation,
       this.options.answerPattern,
     );

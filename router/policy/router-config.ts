@@ -10,6 +10,7 @@ import {
   PolicySnapshotSchema,
 } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import { formatProblems } from "../formats/index.ts";
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -81,6 +82,7 @@ export function validatePolicy(p: PolicySnapshot): string[] {
       `defaultGenerations ${p.defaultGenerations} exceeds maxGenerations ${p.maxGenerations}`,
     );
   }
+  problems.push(...formatProblems(p));
   const bins = p.binTable.map((b) => b.bin).sort((a, b) => a - b);
   const want = Array.from({ length: p.bins }, (_, i) => i + 1);
   if (bins.join(",") !== want.join(",")) {

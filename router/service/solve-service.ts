@@ -20,10 +20,10 @@ import type { BinTraffic } from "../bin-traffic.ts";
 import type { SolveContext } from "../engine/api.ts";
 import type { Engine } from "../engine/engine.ts";
 import { EngineError } from "../engine/errors.ts";
+import { policyFormats } from "../formats/index.ts";
 import { type RouterMetrics, strategyLabel } from "../metrics.ts";
 import type { PolicySource } from "../policy/policy-source.ts";
 import { resolvePolicy } from "../policy/resolve-policy.ts";
-import { templatesFor } from "../policy/templates.ts";
 import {
   type CallLifetime,
   clientCancelled,
@@ -145,12 +145,12 @@ async function handle<T extends Answer>(
     const traffic = isDemand ? deps.traffic : undefined;
     let inBin: number | undefined;
     try {
-      const templates = templatesFor(policy);
-      let backendsFor = deps.backends.forRequest(policy, templates);
+      const formats = policyFormats(policy);
+      let backendsFor = deps.backends.forRequest(policy, formats);
       const result = await run(
         {
           policy,
-          templates,
+          stepDelimiter: formats.proposer.stepDelimiter,
           backendsFor: (bin) => backendsFor(bin),
           signal: deadline.signal,
           remainingMs: deadline.remainingMs,
@@ -162,7 +162,7 @@ async function handle<T extends Answer>(
                   const fresh = await traffic.ready(policy, bin, deadline.signal);
                   queueWaitSeconds += (performance.now() - waitStarted) / 1000;
                   // The bin's first replicas may have come with a newer snapshot.
-                  if (fresh !== policy) backendsFor = deps.backends.forRequest(fresh, templates);
+                  if (fresh !== policy) backendsFor = deps.backends.forRequest(fresh, formats);
                 },
                 onEvent: (event: SolveEvent) => {
                   if (event.event.case !== "difficulty" || inBin !== undefined) return;

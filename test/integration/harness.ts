@@ -24,6 +24,11 @@ import {
 import type { RouterEngine } from "../../router/service/solve-service.ts";
 import type { SpeedConfig } from "../../sim/batch-scheduler.ts";
 import { type Fleet, startFleet } from "../../sim/fleet.ts";
+import type { SimFormat } from "../../sim/format.ts";
+
+type PolicyInit = MessageInitShape<typeof PolicySnapshotSchema>;
+// A policy's formats (its `prompt` and `verifierFormat`); absent: the router's defaults.
+export type PolicyFormatsInit = Pick<PolicyInit, "prompt" | "verifierFormat">;
 
 export interface Stack {
   fleet: Fleet;
@@ -45,6 +50,10 @@ export interface StackOptions {
   engine?: RouterEngine;
   engineOptions?: EngineOptionsInput;
   seed?: number;
+  // What the simulated models understand (default: the sim's default format), and the policy's
+  // formats (default: the router's, which match it).
+  simFormats?: readonly SimFormat[];
+  formats?: PolicyFormatsInit;
 }
 
 export const POLICY = "math";
@@ -53,7 +62,11 @@ export type Level = MessageInitShape<typeof StrategyConfigSchema>;
 
 // One policy over the whole fleet (sim bins are numbered 1..B like the policy). Every bin gets the same
 // strategy table (small budgets, so tests stay quick).
-export function policyFor(fleet: Fleet, levels: Level[]): PolicySnapshot {
+export function policyFor(
+  fleet: Fleet,
+  levels: Level[],
+  formats: PolicyFormatsInit = {},
+): PolicySnapshot {
   const bins = fleet.bins.length;
   return create(PolicySnapshotSchema, {
     name: POLICY,
@@ -66,6 +79,7 @@ export function policyFor(fleet: Fleet, levels: Level[]): PolicySnapshot {
     maxGenerations: 64,
     aggregation: Aggregation.last,
     stepSeparator: "<extra_0>",
+    ...formats,
     binTable: fleet.bins.map((b) => ({
       bin: b.bin,
       levels,
@@ -83,8 +97,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     replicas: options.replicas ?? 1,
     ...(options.speed ? { speed: options.speed } : {}),
     seed: options.seed ?? 7,
+    ...(options.simFormats ? { formats: options.simFormats } : {}),
   });
-  const policy = policyFor(fleet, options.levels ?? DEFAULT_LEVELS);
+  const policy = policyFor(fleet, options.levels ?? DEFAULT_LEVELS, options.formats);
   const policies = new StaticPolicySource([policy]);
   const router = await startRouter({
     policies,

@@ -5,7 +5,6 @@
 // B · (k + 1) generations are counted when the search starts.
 import { aggregate } from "../aggregate.ts";
 import { probability } from "../candidate.ts";
-import { solvePrompt } from "../prompts.ts";
 import type { Session } from "../session.ts";
 import { beamSearch, beamShape } from "./beam-search.ts";
 import type { SearchStrategy } from "./strategy.ts";
@@ -38,7 +37,7 @@ async function rankByRollout(session: Session, children: Beam[], k: number): Pro
     if (open.length === 0) break;
     const results = await session.sampleAll(
       open.map((r) => ({
-        prompt: solvePrompt(session.templates, session.problem, r.steps),
+        prompt: session.prompt(r.steps),
         n: 1,
         stopAtStepEnd: true,
         temperature: 0,

@@ -7,7 +7,6 @@
 // chains; probe samples beyond the chain count stay plain candidates and shorten the chains.
 // Between rounds, early stopping applies as for best-of-N.
 import type { ScoredCandidate } from "../candidate.ts";
-import { revisePrompt, solvePrompt } from "../prompts.ts";
 import { decisive } from "./early-stop.ts";
 import { type SearchStrategy, vote } from "./strategy.ts";
 
@@ -32,9 +31,7 @@ export const revision: SearchStrategy = {
       await session.round(async () => {
         const prompts = open.map((i) => {
           const earlier = (attempts[i] ?? []).slice(-session.options.revisionContext);
-          return earlier.length === 0
-            ? solvePrompt(session.templates, session.problem, [])
-            : revisePrompt(session.templates, session.problem, earlier);
+          return session.prompt([], earlier);
         });
         // One call per chain: each chain has its own seed, so chains never repeat each other.
         const results = await session.sampleAll(

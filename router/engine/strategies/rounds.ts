@@ -1,7 +1,6 @@
 // Independent full samples drawn in rounds, with early stopping between rounds: the shared core
 // of best-of-N (weighted) and majority voting. Every sample counts as one generation; the probe's
 // samples count towards N and take part in the first vote.
-import { solvePrompt } from "../prompts.ts";
 import { decisive, roundSize } from "./early-stop.ts";
 import { type Selection, type StrategyInput, type StrategyOutcome, vote } from "./strategy.ts";
 
@@ -11,7 +10,7 @@ export async function sampleInRounds(
 ): Promise<StrategyOutcome> {
   const rule = session.options.earlyStopping;
   const size = roundSize(config.generations, rule);
-  const prompt = solvePrompt(session.templates, session.problem, []);
+  const prompt = session.prompt();
   let drawn = probe.length;
   while (drawn < config.generations) {
     const remaining = config.generations - drawn;

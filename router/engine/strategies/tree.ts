@@ -4,7 +4,6 @@
 // that follow cost tokens and backend calls, not new generations.
 import { aggregate } from "../aggregate.ts";
 import { probability } from "../candidate.ts";
-import { solvePrompt } from "../prompts.ts";
 import type { Session } from "../session.ts";
 
 export interface Beam {
@@ -36,7 +35,7 @@ export async function expand(
 ): Promise<Beam[]> {
   const results = await session.sampleAll(
     beams.map((beam, i) => ({
-      prompt: solvePrompt(session.templates, session.problem, beam.steps),
+      prompt: session.prompt(beam.steps),
       n: fanout(i),
       stopAtStepEnd: true,
       newGenerations: newGenerations(i),

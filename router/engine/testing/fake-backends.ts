@@ -6,6 +6,8 @@
 // earlier attempt they carry. The fake PRM prefers sound steps, with deterministic noise.
 // Like vLLM, a sample depends only on (prompt, seed, sample index), max_tokens truncates, and
 // stopAtStepEnd stops after one step. A virtual clock advances per call, for deadline tests.
+
+import { completionPrompt, type ProposerFormat, proposerFormat } from "../../formats/prompt.ts";
 import type {
   Completion,
   GenerateRequest,
@@ -15,7 +17,6 @@ import type {
   ScoreResult,
   Verifier,
 } from "../backend.ts";
-import { DEFAULT_TEMPLATES, type PromptTemplates } from "../prompts.ts";
 
 export interface FakeProblem {
   answer: string;
@@ -43,7 +44,8 @@ export interface FakeClock {
 
 export interface FakeOptions {
   problem?: Partial<FakeProblem>;
-  templates?: PromptTemplates;
+  // The format prompts are rendered in for the log and the sample hash (default: Mull's own).
+  format?: ProposerFormat;
   // Virtual milliseconds each proposer / verifier call takes.
   proposerMs?: number;
   verifierMs?: number;
@@ -53,6 +55,7 @@ export interface FakeOptions {
 }
 
 export interface GenerateLog {
+  // The prompt as completion text in the fake's format.
   prompt: string;
   n: number;
   maxTokens: number;
@@ -67,50 +70,44 @@ export const tokensOf = (text: string) => Math.ceil(text.length / 4);
 export class FakeProposer implements Proposer {
   readonly calls: GenerateLog[] = [];
   readonly problem: FakeProblem;
-  readonly #templates: PromptTemplates;
+  readonly #format: ProposerFormat;
   readonly #options: FakeOptions;
 
   constructor(options: FakeOptions = {}) {
     this.problem = { ...DEFAULT_PROBLEM, ...options.problem };
-    this.#templates = options.templates ?? DEFAULT_TEMPLATES;
+    this.#format = options.format ?? proposerFormat(undefined);
     this.#options = options;
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     request.signal.throwIfAborted();
     if (this.#options.clock) this.#options.clock.now += this.#options.proposerMs ?? 0;
+    const text = completionPrompt(this.#format, request.prompt);
     if (this.calls.length >= (this.#options.failProposerFrom ?? Infinity)) {
-      this.calls.push({ ...log(request), completionTokens: 0 });
+      this.calls.push({ ...log(request, text), completionTokens: 0 });
       throw new Error("connect ECONNREFUSED 10.0.0.7:8000");
     }
-    const { prefix, attempts } = this.#parse(request.prompt);
+    const prefix = request.prompt.steps.filter((s) => s.trim() !== "");
+    const attempts = request.prompt.attempts.length;
     const completions = Array.from({ length: request.n }, (_, i) =>
-      this.#sample(request, prefix, attempts, i),
+      this.#sample(request, text, prefix, attempts, i),
     );
     const completionTokens = completions.reduce((s, c) => s + c.completionTokens, 0);
-    this.calls.push({ ...log(request), completionTokens });
-    return { completions, promptTokens: tokensOf(request.prompt) };
+    this.calls.push({ ...log(request, text), completionTokens });
+    return { completions, promptTokens: tokensOf(text) };
   }
 
   get generatedTokens(): number {
     return this.calls.reduce((s, c) => s + c.completionTokens, 0);
   }
 
-  // The steps already written after the solution header, and how many earlier attempts a
-  // revision prompt carries.
-  #parse(prompt: string): { prefix: string[]; attempts: number } {
-    const marker = /(Revised solution|Solution):\n/g;
-    let end = 0;
-    for (const m of prompt.matchAll(marker)) end = m.index + m[0].length;
-    const prefix = prompt
-      .slice(end)
-      .split(this.#templates.stepDelimiter)
-      .filter((s) => s.trim() !== "");
-    const attempts = [...prompt.matchAll(/Attempt \d+:\n/g)].length;
-    return { prefix, attempts };
-  }
-
-  #sample(request: GenerateRequest, prefix: string[], attempts: number, index: number): Completion {
+  #sample(
+    request: GenerateRequest,
+    prompt: string,
+    prefix: string[],
+    attempts: number,
+    index: number,
+  ): Completion {
     const p = this.problem;
     const slip = p.slip * p.revisionGain ** attempts;
     const steps = [...prefix];
@@ -118,7 +115,7 @@ export class FakeProposer implements Proposer {
     const added: string[] = [];
     while (steps.length < p.steps) {
       const j = steps.length + 1;
-      const u = unit(`${request.seed}|${index}|${request.prompt.length}|${j}|${request.prompt}`);
+      const u = unit(`${request.seed}|${index}|${prompt.length}|${j}|${prompt}`);
       const slipsHere = request.temperature === 0 ? slip >= 0.5 : u < slip;
       slipped ||= slipsHere;
       const flavour = Math.floor(unit(`flavour|${request.seed}|${index}|${j}`) * 1000);
@@ -133,7 +130,7 @@ export class FakeProposer implements Proposer {
       if (request.stopAtStepEnd) break;
     }
     const finished = steps.length >= p.steps;
-    const delimiter = this.#templates.stepDelimiter;
+    const delimiter = this.#format.stepDelimiter;
     // Like vLLM with include_stop_str_in_output: a step that stopped on the delimiter keeps it.
     let text = added.join(delimiter) + (finished ? "" : delimiter);
     if (tokensOf(text) > request.maxTokens) {
@@ -179,9 +176,9 @@ export function fakeBackends(options: FakeOptions = {}) {
   return { proposer: new FakeProposer(options), verifier: new FakeVerifier(options) };
 }
 
-function log(r: GenerateRequest): Omit<GenerateLog, "completionTokens"> {
+function log(r: GenerateRequest, prompt: string): Omit<GenerateLog, "completionTokens"> {
   return {
-    prompt: r.prompt,
+    prompt,
     n: r.n,
     maxTokens: r.maxTokens,
     temperature: r.temperature,

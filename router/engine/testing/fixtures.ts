@@ -15,8 +15,8 @@ import {
   type StrategyConfig,
   StrategyConfigSchema,
 } from "../../../proto/gen/mull/v1/router_pb.ts";
+import { DEFAULT_PROMPT } from "../../formats/prompt.ts";
 import type { BinBackends, SolveContext } from "../api.ts";
-import { DEFAULT_TEMPLATES } from "../prompts.ts";
 import type { StrategyName } from "../table.ts";
 import type { FakeClock } from "./fake-backends.ts";
 
@@ -85,7 +85,7 @@ export function makeContext(
       binsAsked.push(bin);
       return backends;
     },
-    templates: DEFAULT_TEMPLATES,
+    stepDelimiter: DEFAULT_PROMPT.stepDelimiter,
     signal: options.signal ?? new AbortController().signal,
     remainingMs: () =>
       clock && deadlineMs !== undefined ? deadlineMs - clock.now : Number.POSITIVE_INFINITY,

@@ -18,7 +18,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 export const file_mull_v1_fleet: GenFile =
   /*@__PURE__*/
   fileDesc(
-    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIlgKBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQFCEQoPX3JlYWR5X3JlcGxpY2FzIqsBCgtCaW5TbmFwc2hvdBILCgNiaW4YASABKA0SJwoGbGV2ZWxzGAIgAygLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIWCgltYXhfbGV2ZWwYAyABKA1IAIgBARIfCghwcm9wb3NlchgEIAEoCzINLm11bGwudjEuUG9vbBIfCgh2ZXJpZmllchgFIAEoCzINLm11bGwudjEuUG9vbEIMCgpfbWF4X2xldmVsIscCCg5Qb2xpY3lTbmFwc2hvdBIMCgRuYW1lGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDEgwKBGJpbnMYBCABKA0SJQoJZXN0aW1hdG9yGAUgASgOMhIubXVsbC52MS5Fc3RpbWF0b3ISFQoNcHJvYmVfc2FtcGxlcxgGIAEoDRISCgp0aHJlc2hvbGRzGAcgAygBEhsKE2RlZmF1bHRfZ2VuZXJhdGlvbnMYCCABKA0SFwoPbWF4X2dlbmVyYXRpb25zGAkgASgNEikKC2FnZ3JlZ2F0aW9uGAogASgOMhQubXVsbC52MS5BZ2dyZWdhdGlvbhIWCg5zdGVwX3NlcGFyYXRvchgLIAEoCRInCgliaW5fdGFibGUYDCADKAsyFC5tdWxsLnYxLkJpblNuYXBzaG90IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw",
+    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIlgKBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQFCEQoPX3JlYWR5X3JlcGxpY2FzIqsBCgtCaW5TbmFwc2hvdBILCgNiaW4YASABKA0SJwoGbGV2ZWxzGAIgAygLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIWCgltYXhfbGV2ZWwYAyABKA1IAIgBARIfCghwcm9wb3NlchgEIAEoCzINLm11bGwudjEuUG9vbBIfCgh2ZXJpZmllchgFIAEoCzINLm11bGwudjEuUG9vbEIMCgpfbWF4X2xldmVsIskDCg5Qb2xpY3lTbmFwc2hvdBIMCgRuYW1lGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDEgwKBGJpbnMYBCABKA0SJQoJZXN0aW1hdG9yGAUgASgOMhIubXVsbC52MS5Fc3RpbWF0b3ISFQoNcHJvYmVfc2FtcGxlcxgGIAEoDRISCgp0aHJlc2hvbGRzGAcgAygBEhsKE2RlZmF1bHRfZ2VuZXJhdGlvbnMYCCABKA0SFwoPbWF4X2dlbmVyYXRpb25zGAkgASgNEikKC2FnZ3JlZ2F0aW9uGAogASgOMhQubXVsbC52MS5BZ2dyZWdhdGlvbhIWCg5zdGVwX3NlcGFyYXRvchgLIAEoCRInCgliaW5fdGFibGUYDCADKAsyFC5tdWxsLnYxLkJpblNuYXBzaG90EioKBnByb21wdBgUIAEoCzIVLm11bGwudjEuUHJvbXB0Rm9ybWF0SACIAQESNQoPdmVyaWZpZXJfZm9ybWF0GBUgASgLMhcubXVsbC52MS5WZXJpZmllckZvcm1hdEgBiAEBQgkKB19wcm9tcHRCEgoQX3ZlcmlmaWVyX2Zvcm1hdCLzAQoMUHJvbXB0Rm9ybWF0Eg4KBmZvcm1hdBgBIAEoCRIOCgZzeXN0ZW0YAiABKAkSDQoFc29sdmUYAyABKAkSDgoGcmV2aXNlGAQgASgJEg8KB2F0dGVtcHQYBSABKAkSFgoOc3RlcF9kZWxpbWl0ZXIYBiABKAkSFQoNY2hhdF90ZW1wbGF0ZRgHIAEoCRIYCgt0ZW1wZXJhdHVyZRgIIAEoAUgAiAEBEhIKBXRvcF9wGAkgASgBSAGIAQESEgoFdG9wX2sYCiABKAVIAogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3BfayJ0Cg5WZXJpZmllckZvcm1hdBIOCgZmb3JtYXQYASABKAkSEAoIdGVtcGxhdGUYAiABKAkSEAoIc3RlcF90YWcYAyABKAkSGwoOcG9zaXRpdmVfaW5kZXgYBCABKA1IAIgBAUIRCg9fcG9zaXRpdmVfaW5kZXgiOQoMUm91dGVyQ29uZmlnEikKCHBvbGljaWVzGAEgAygLMhcubXVsbC52MS5Qb2xpY3lTbmFwc2hvdCLoAQoJQmluRGVtYW5kEgsKA2JpbhgBIAEoDRIQCghyZXF1ZXN0cxgCIAEoDRIXCg9wcm9wb3Nlcl90b2tlbnMYAyABKA0SFwoPdmVyaWZpZXJfdG9rZW5zGAQgASgNEhAKCGZpbmlzaGVkGAUgASgNEg4KBmVycm9ycxgGIAEoDRIaChJxdWV1ZV93YWl0X3NlY29uZHMYByABKAESGQoRcmVxdWVzdHNfYnlfbGV2ZWwYCCADKA0SGwoTd2FpdGluZ19mb3JfcmVwbGljYRgJIAEoDRIUCgxzdGVwcGVkX2Rvd24YCiABKA0ioAEKDERlbWFuZFJlcG9ydBIRCglyb3V0ZXJfaWQYASABKAkSDgoGcG9saWN5GAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIWCg53aW5kb3dfc2Vjb25kcxgEIAEoARIgCgRiaW5zGAUgAygLMhIubXVsbC52MS5CaW5EZW1hbmQSEAoIc2VxdWVuY2UYBiABKA0SDgoGdXJnZW50GAcgASgIKjsKCUVzdGltYXRvchIZChVFU1RJTUFUT1JfVU5TUEVDSUZJRUQQABIJCgVwcm9iZRABEggKBGhpbnQQAmIGcHJvdG8z",
     [file_mull_v1_router],
   );
 
@@ -164,6 +164,21 @@ export type PolicySnapshot = Message<"mull.v1.PolicySnapshot"> & {
    * @generated from field: repeated mull.v1.BinSnapshot bin_table = 12;
    */
   binTable: BinSnapshot[];
+
+  /**
+   * How the router talks to the proposer (spec.proposer.prompt); absent: Mull's built-in prompt.
+   *
+   * @generated from field: optional mull.v1.PromptFormat prompt = 20;
+   */
+  prompt?: PromptFormat | undefined;
+
+  /**
+   * The PRM's input format (spec.verifier.format and its fields); absent: the plain input with
+   * step_separator.
+   *
+   * @generated from field: optional mull.v1.VerifierFormat verifier_format = 21;
+   */
+  verifierFormat?: VerifierFormat | undefined;
 };
 
 /**
@@ -173,6 +188,123 @@ export type PolicySnapshot = Message<"mull.v1.PolicySnapshot"> & {
 export const PolicySnapshotSchema: GenMessage<PolicySnapshot> =
   /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 2);
+
+/**
+ * The proposer's prompt format. Empty strings and absent numbers take the router's defaults
+ * (router/formats/README.md).
+ *
+ * @generated from message mull.v1.PromptFormat
+ */
+export type PromptFormat = Message<"mull.v1.PromptFormat"> & {
+  /**
+   * "completion" (default) or "chat".
+   *
+   * @generated from field: string format = 1;
+   */
+  format: string;
+
+  /**
+   * @generated from field: string system = 2;
+   */
+  system: string;
+
+  /**
+   * Contains {problem}.
+   *
+   * @generated from field: string solve = 3;
+   */
+  solve: string;
+
+  /**
+   * Contains {problem} and {attempts}, in any order.
+   *
+   * @generated from field: string revise = 4;
+   */
+  revise: string;
+
+  /**
+   * One earlier attempt: {attempt}, optionally {index}.
+   *
+   * @generated from field: string attempt = 5;
+   */
+  attempt: string;
+
+  /**
+   * @generated from field: string step_delimiter = 6;
+   */
+  stepDelimiter: string;
+
+  /**
+   * A Jinja chat template (completion mode: rendered by the router; chat mode: vLLM's).
+   *
+   * @generated from field: string chat_template = 7;
+   */
+  chatTemplate: string;
+
+  /**
+   * @generated from field: optional double temperature = 8;
+   */
+  temperature?: number | undefined;
+
+  /**
+   * @generated from field: optional double top_p = 9;
+   */
+  topP?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 top_k = 10;
+   */
+  topK?: number | undefined;
+};
+
+/**
+ * Describes the message mull.v1.PromptFormat.
+ * Use `create(PromptFormatSchema)` to create a new message.
+ */
+export const PromptFormatSchema: GenMessage<PromptFormat> =
+  /*@__PURE__*/
+  messageDesc(file_mull_v1_fleet, 3);
+
+/**
+ * @generated from message mull.v1.VerifierFormat
+ */
+export type VerifierFormat = Message<"mull.v1.VerifierFormat"> & {
+  /**
+   * "qwen2.5-math-prm", "math-shepherd" or "custom".
+   *
+   * @generated from field: string format = 1;
+   */
+  format: string;
+
+  /**
+   * custom: the input, with {problem} and {steps}.
+   *
+   * @generated from field: string template = 2;
+   */
+  template: string;
+
+  /**
+   * custom: the tag after every step.
+   *
+   * @generated from field: string step_tag = 3;
+   */
+  stepTag: string;
+
+  /**
+   * custom: which entry of a returned row is P(correct); absent: 1.
+   *
+   * @generated from field: optional uint32 positive_index = 4;
+   */
+  positiveIndex?: number | undefined;
+};
+
+/**
+ * Describes the message mull.v1.VerifierFormat.
+ * Use `create(VerifierFormatSchema)` to create a new message.
+ */
+export const VerifierFormatSchema: GenMessage<VerifierFormat> =
+  /*@__PURE__*/
+  messageDesc(file_mull_v1_fleet, 4);
 
 /**
  * @generated from message mull.v1.RouterConfig
@@ -190,7 +322,7 @@ export type RouterConfig = Message<"mull.v1.RouterConfig"> & {
  */
 export const RouterConfigSchema: GenMessage<RouterConfig> =
   /*@__PURE__*/
-  messageDesc(file_mull_v1_fleet, 3);
+  messageDesc(file_mull_v1_fleet, 5);
 
 /**
  * What one router saw of one bin during one report window. Counters are uint32 so that TS sees
@@ -273,7 +405,7 @@ export type BinDemand = Message<"mull.v1.BinDemand"> & {
  */
 export const BinDemandSchema: GenMessage<BinDemand> =
   /*@__PURE__*/
-  messageDesc(file_mull_v1_fleet, 4);
+  messageDesc(file_mull_v1_fleet, 6);
 
 /**
  * @generated from message mull.v1.DemandReport
@@ -329,7 +461,7 @@ export type DemandReport = Message<"mull.v1.DemandReport"> & {
  */
 export const DemandReportSchema: GenMessage<DemandReport> =
   /*@__PURE__*/
-  messageDesc(file_mull_v1_fleet, 5);
+  messageDesc(file_mull_v1_fleet, 7);
 
 /**
  * @generated from enum mull.v1.Estimator

@@ -3,12 +3,12 @@
 // published curves they imitate (published.ts). Weighted best-of-N, beam search and DVTS
 // (M = 4) and sequential revisions, at N = 4, 16, 64, 256, overall and per difficulty bin.
 import { quantileThresholds } from "../router/engine/difficulty.ts";
-import { judgeAnswer, makeDataset } from "./dataset.ts";
+import { judgeAnswer, makeDataset } from "../sim/dataset.ts";
+import { DEFAULT_MODEL, type ModelConfig } from "../sim/model-config.ts";
+import { problemFrom } from "../sim/problem.ts";
+import { hash32, rngFrom } from "../sim/random.ts";
+import { boxedAnswer, continueSolution } from "../sim/solution.ts";
 import { engineRunner, type StrategySpec } from "./engine-runs.ts";
-import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
-import { problemFrom } from "./problem.ts";
-import { hash32, rngFrom } from "./random.ts";
-import { boxedAnswer, continueSolution } from "./solution.ts";
 
 export const CALIBRATION_STRATEGIES: readonly StrategySpec[] = [
   { label: "bestOfN", strategy: "bestOfN" },

@@ -17,10 +17,11 @@ import {
 import type { SolveContext } from "../router/engine/api.ts";
 import { binForScore } from "../router/engine/difficulty.ts";
 import { createEngine, type Engine } from "../router/engine/engine.ts";
-import { DEFAULT_TEMPLATES } from "../router/engine/prompts.ts";
 import type { StrategyName } from "../router/engine/table.ts";
+import { policyFormats } from "../router/formats/index.ts";
+import type { SimFormat } from "../sim/format.ts";
+import type { ModelConfig } from "../sim/model-config.ts";
 import { InProcessProposer, InProcessVerifier } from "./in-process.ts";
-import type { ModelConfig } from "./model-config.ts";
 
 // One strategy as calibration runs it: search-and-learn's beam width for the tree searches, and
 // the sequential fraction for revisions (1 = one chain of N attempts).
@@ -36,6 +37,10 @@ export interface PolicyShape {
   thresholds: number[];
   budgets: readonly number[];
   probeSamples: number;
+  // The policy's formats (default: the router's built-in ones), and what the sim understands
+  // (default: its built-in format, which matches them).
+  formats?: Pick<PolicySnapshot, "prompt" | "verifierFormat">;
+  simFormats?: readonly SimFormat[];
 }
 
 export function calibrationPolicy(spec: StrategySpec, shape: PolicyShape): PolicySnapshot {
@@ -59,7 +64,7 @@ export function calibrationPolicy(spec: StrategySpec, shape: PolicyShape): Polic
     defaultGenerations: Math.min(...shape.budgets),
     maxGenerations: Math.max(...shape.budgets, shape.probeSamples),
     aggregation: Aggregation.last,
-    stepSeparator: DEFAULT_TEMPLATES.stepSeparator,
+    ...shape.formats,
     binTable: Array.from({ length: shape.bins }, (_, i) =>
       create(BinSnapshotSchema, { bin: i + 1, levels }),
     ),
@@ -82,15 +87,19 @@ export interface EngineRunner {
 
 export function engineRunner(config: ModelConfig, shape: PolicyShape): EngineRunner {
   const engine: Engine = createEngine();
+  const formats = policyFormats(
+    calibrationPolicy({ label: "formats", strategy: "bestOfN" }, shape),
+  );
+  const sim = { config, ...(shape.simFormats ? { simFormats: shape.simFormats } : {}) };
   const backends = {
-    proposer: new InProcessProposer({ config }),
-    verifier: new InProcessVerifier({ config }),
+    proposer: new InProcessProposer(formats.proposer, sim),
+    verifier: new InProcessVerifier(formats.verifier, sim),
   };
   const signal = new AbortController().signal;
   const context = (policy: PolicySnapshot): SolveContext => ({
     policy,
     backendsFor: () => backends,
-    templates: DEFAULT_TEMPLATES,
+    stepDelimiter: formats.proposer.stepDelimiter,
     signal,
     remainingMs: () => Number.POSITIVE_INFINITY,
   });

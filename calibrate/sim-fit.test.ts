@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { quantileThresholds } from "../router/engine/difficulty.ts";
-import { type CalibrationReport, calibrate } from "./calibrate.ts";
-import { claims, formatReport, row } from "./calibrate-format.ts";
-import { PUBLISHED_WEIGHTED_BON } from "./published.ts";
+import { PUBLISHED_WEIGHTED_BON } from "../sim/published.ts";
+import { type CalibrationReport, calibrate } from "./sim-fit.ts";
+import { claims, formatReport, row } from "./sim-fit-format.ts";
 
-// A small run (the full one is `mull sim --calibrate`); fixed seeds make it deterministic.
+// A small run (the full one is `mull calibrate sim`); fixed seeds make it deterministic.
 describe("calibrate", () => {
   let report: CalibrationReport;
   before(async () => {

@@ -1,7 +1,8 @@
 // The calibration report as markdown tables: overall accuracy against the published curves,
 // the bins, accuracy per bin, and the published claims checked one by one.
-import type { CalibrationReport, StrategyRow } from "./calibrate.ts";
-import { PUBLISHED_BEAM, PUBLISHED_DVTS, PUBLISHED_WEIGHTED_BON } from "./published.ts";
+
+import { PUBLISHED_BEAM, PUBLISHED_DVTS, PUBLISHED_WEIGHTED_BON } from "../sim/published.ts";
+import type { CalibrationReport, StrategyRow } from "./sim-fit.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const pts = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)} pt`;

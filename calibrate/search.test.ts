@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { judgeAnswer, makeDataset } from "./dataset.ts";
+import { judgeAnswer, makeDataset } from "../sim/dataset.ts";
+import { DEFAULT_MODEL } from "../sim/model-config.ts";
+import { problemFrom } from "../sim/problem.ts";
 import { engineRunner, type StrategySpec } from "./engine-runs.ts";
-import { DEFAULT_MODEL } from "./model-config.ts";
-import { problemFrom } from "./problem.ts";
 
 // The engine's real strategies on the in-process sim, on problems picked by latent difficulty.
 // Fixed datasets and request ids make every run the same.
