@@ -127,6 +127,7 @@ export class Manager {
       .list()
       .find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
     if (!p || p.spec.scaling.mode === "manual") return;
+    this.planner.request(`${namespace}/${name}`);
     this.queue.add(`${namespace}/${name}`);
     this.o.metrics.queueDepth.set(this.queue.length);
   }
@@ -134,7 +135,9 @@ export class Manager {
   private enqueuePlanned(): void {
     for (const p of this.io.policies.list()) {
       if (p.spec.scaling.mode === "manual") continue;
-      this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+      const key = `${p.metadata.namespace}/${p.metadata.name}`;
+      this.planner.request(key);
+      this.queue.add(key);
     }
     this.o.metrics.queueDepth.set(this.queue.length);
   }

@@ -70,6 +70,7 @@ test("PlannerRunner: keeps its own newest state between reconciles", () => {
   runner.plan(policy());
   demand.set("ns1/math", [{ bin: 1, requestsPerSecond: 0.1 }]);
   advance(10);
+  runner.request("ns1/math");
   // The cached policy still has no status (our write has not come back): the scale-down waits.
   const out = runner.plan(policy());
   assert.equal(out?.pools[0]?.replicas, 4);
@@ -111,4 +112,23 @@ test("PlannerRunner: manual mode does not plan and drops the series", async () =
   const text = await metrics.registry.metrics();
   assert.doesNotMatch(text, /mull_operator_demand_requests_per_second\{/);
   assert.ok(runner.plan(policy("external")), "external mode still plans (levels)");
+});
+
+test("PlannerRunner: steps only when due or the spec changed; other reconciles reuse the plan", () => {
+  const { runner, demand, advance } = setup();
+  demand.set("ns1/math", busy);
+  const first = runner.plan(policy());
+  assert.equal(first?.reasons.length, 2);
+  demand.set("ns1/math", [{ ...busy[0], requestsPerSecond: 3 } as BinDemand]);
+  advance(1);
+  const reused = runner.plan(policy());
+  assert.equal(reused?.pools[0]?.replicas, 4, "not due: the last plan");
+  assert.equal(reused?.reasons.length, 0, "its decisions are not reported twice");
+  runner.request("ns1/math");
+  assert.equal(runner.plan(policy())?.pools[0]?.replicas, 6, "due: a new step");
+  demand.set("ns1/math", busy);
+  const edited = policy();
+  edited.metadata.generation = 2;
+  assert.equal(runner.plan(edited)?.pools[0]?.replicas, 6, "a spec change steps too (held demand)");
+  assert.equal(runner.plan(edited)?.reasons.length, 0);
 });

@@ -27,11 +27,27 @@ export class PlannerRunner {
   /** The newest state per policy uid: the cache may lag this process's own status write. */
   private readonly states = new Map<string, PlannerState>();
   private readonly series = new Map<string, Array<Record<string, string>>>();
+  /** The last plan per policy uid, with the generation it was made for. */
+  private readonly last = new Map<string, { generation: number; out: PlannerOutput }>();
+  /** Policies due for a new step (the timer ticked, or their demand changed). */
+  private readonly due = new Set<string>();
 
   constructor(deps: PlannerRunnerDeps) {
     this.d = deps;
   }
 
+  /** Asks for a new step at the policy's next reconcile. */
+  request(key: string): void {
+    this.due.add(key);
+  }
+
+  /**
+   * The plan for this reconcile. A new step is taken only when one is due (timer, demand change),
+   * the spec changed, or there is none yet; other reconciles (a Deployment's status moved, our
+   * own status write came back) reuse the last plan, without its decisions. Otherwise every
+   * status write would trigger a step that sees a slightly different sliding-window rate, and
+   * so another status write.
+   */
   plan(policy: TestTimePolicy): PlannerOutput | undefined {
     const { namespace, name, uid = "" } = policy.metadata;
     const key = `${namespace}/${name}`;
@@ -39,6 +55,12 @@ export class PlannerRunner {
       this.forget(key, uid);
       return undefined;
     }
+    const generation = policy.metadata.generation ?? 0;
+    const last = this.last.get(uid);
+    if (last && last.generation === generation && !this.due.has(key)) {
+      return { ...last.out, reasons: [] };
+    }
+    this.due.delete(key);
     let state = this.states.get(uid);
     if (!state) {
       const restored = decodeState(policy.status?.planner);
@@ -54,13 +76,18 @@ export class PlannerRunner {
       now,
     });
     this.states.set(uid, out.state);
+    this.last.set(uid, { generation, out });
     this.export(key, policy, out);
     return out;
   }
 
   /** A policy gone, or turned manual: its state and series go too. */
   forget(key: string, uid?: string): void {
-    if (uid !== undefined) this.states.delete(uid);
+    if (uid !== undefined) {
+      this.states.delete(uid);
+      this.last.delete(uid);
+    }
+    this.due.delete(key);
     for (const labels of this.series.get(key) ?? []) {
       this.d.metrics.demand.remove(labels);
       this.d.metrics.binMaxLevel.remove(labels);
@@ -71,6 +98,7 @@ export class PlannerRunner {
   /** Leadership lost: whoever leads next writes the state; ours may go stale meanwhile. */
   reset(): void {
     this.states.clear();
+    this.last.clear();
   }
 
   private export(key: string, policy: TestTimePolicy, out: PlannerOutput): void {
