@@ -133,6 +133,34 @@ const cases: Array<[string, (d: PolicyDoc) => void, RegExp]> = [
     /spec\.proposer\.model: Required value/,
   ],
   [
+    "expected accuracy above 1",
+    (d) => {
+      d.spec.bins[0].strategies[0].expectedAccuracy = 1.5;
+    },
+    /expectedAccuracy.*less than or equal to 1/,
+  ],
+  [
+    "negative calibrated cost",
+    (d) => {
+      d.spec.bins[0].strategies[0].proposerTokens = -1;
+    },
+    /proposerTokens.*greater than or equal to 0/,
+  ],
+  [
+    "zero scale-up step",
+    (d) => {
+      d.spec.scaling.maxScaleUpStep = 0;
+    },
+    /maxScaleUpStep.*greater than or equal to 1/,
+  ],
+  [
+    "negative minReplicas",
+    (d) => {
+      d.spec.bins[0].verifier.minReplicas = -1;
+    },
+    /minReplicas.*greater than or equal to 0/,
+  ],
+  [
     "name too long for pool Services",
     (d) => {
       d.metadata.name = `p${"x".repeat(55)}`;
@@ -147,6 +175,21 @@ test("operator: the API server rejects invalid TestTimePolicies with a message n
   // The valid sample goes through: the failures below are the edits', not the sample's.
   await kubectl(["-n", ns, "apply", "--dry-run=server", "-f", "-"], {
     input: stringify(policyDoc("valid", undefined)),
+  });
+  // So do the planner's fields: pools that may stop at zero, calibrated accuracy and costs.
+  await kubectl(["-n", ns, "apply", "--dry-run=server", "-f", "-"], {
+    input: stringify(
+      policyDoc("planned", undefined, (d) => {
+        d.spec.scaling = { mode: "planner", maxScaleUpStep: 2 };
+        d.spec.bins[0].proposer = { minReplicas: 0, maxReplicas: 3 };
+        d.spec.bins[0].verifier = { minReplicas: 0, maxReplicas: 3 };
+        Object.assign(d.spec.bins[0].strategies[0], {
+          expectedAccuracy: 0.9,
+          proposerTokens: 1200,
+          verifierTokens: 800.5,
+        });
+      }),
+    ),
   });
   const failures: string[] = [];
   for (const [what, edit, message] of cases) {
