@@ -148,16 +148,38 @@ export async function main(argv: string[]): Promise<number> {
     await runPhase(viaGrpcStream, 100, 8, maxPhaseMs);
     await runPhase(viaHttpStream, 100, 8, maxPhaseMs);
 
-    const serialDirect = await runPhase(direct, serial, 1, maxPhaseMs);
-    const serialRouter = await runPhase(viaRouter, serial, 1, maxPhaseMs);
-    const loadDirect = await runPhase(direct, requests, concurrency, maxPhaseMs);
-    const loadRouter = await runPhase(viaRouter, requests, concurrency, maxPhaseMs);
-    const serialHttp = await runPhase(viaHttp, serial, 1, maxPhaseMs);
-    const loadHttp = await runPhase(viaHttp, requests, concurrency, maxPhaseMs);
-    const serialGrpcStream = await runPhase(viaGrpcStream, serial, 1, maxPhaseMs);
-    const serialHttpStream = await runPhase(viaHttpStream, serial, 1, maxPhaseMs);
-    const loadGrpcStream = await runPhase(viaGrpcStream, requests, concurrency, maxPhaseMs);
-    const loadHttpStream = await runPhase(viaHttpStream, requests, concurrency, maxPhaseMs);
+    // Each comparison alternates its two sides in short rounds, so both see the same load from
+    // whatever else runs on the machine.
+    const [serialDirect, serialRouter] = await runPaired(direct, viaRouter, serial, 1, maxPhaseMs);
+    const [loadDirect, loadRouter] = await runPaired(
+      direct,
+      viaRouter,
+      requests,
+      concurrency,
+      maxPhaseMs,
+    );
+    const [serialHttp, serialGrpc] = await runPaired(viaHttp, viaRouter, serial, 1, maxPhaseMs);
+    const [loadHttp, loadGrpc] = await runPaired(
+      viaHttp,
+      viaRouter,
+      requests,
+      concurrency,
+      maxPhaseMs,
+    );
+    const [serialHttpStream, serialGrpcStream] = await runPaired(
+      viaHttpStream,
+      viaGrpcStream,
+      serial,
+      1,
+      maxPhaseMs,
+    );
+    const [loadHttpStream, loadGrpcStream] = await runPaired(
+      viaHttpStream,
+      viaGrpcStream,
+      requests,
+      concurrency,
+      maxPhaseMs,
+    );
     client.close();
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -191,8 +213,8 @@ export async function main(argv: string[]): Promise<number> {
           ` p50 ${ms(http.p50)} vs ${ms(grpc.p50)}, p99 ${ms(http.p99)} vs ${ms(grpc.p99)}` +
           `  (${http.count}/${grpc.count} requests)`,
       );
-    compare("unary", serialHttp, serialRouter, 1);
-    compare("unary", loadHttp, loadRouter, concurrency);
+    compare("unary", serialHttp, serialGrpc, 1);
+    compare("unary", loadHttp, loadGrpc, concurrency);
     compare(`stream (${events} events)`, serialHttpStream, serialGrpcStream, 1);
     compare(`stream (${events} events)`, loadHttpStream, loadGrpcStream, concurrency);
     return 0;
@@ -343,12 +365,17 @@ interface Phase {
   p99: number;
 }
 
-async function runPhase(
+interface Run {
+  latencies: number[];
+  seconds: number;
+}
+
+async function run(
   one: (i: number) => Promise<void>,
   total: number,
   concurrency: number,
   maxMs: number,
-): Promise<Phase> {
+): Promise<Run> {
   const latencies: number[] = [];
   const started = performance.now();
   let next = 0;
@@ -361,11 +388,43 @@ async function runPhase(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+function summarise(runs: Run[]): Phase {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
   const q = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { count: latencies.length, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+  return { count: latencies.length, rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99) };
+}
+
+async function runPhase(
+  one: (i: number) => Promise<void>,
+  total: number,
+  concurrency: number,
+  maxMs: number,
+): Promise<Phase> {
+  return summarise([await run(one, total, concurrency, maxMs)]);
+}
+
+// Two sides in alternating rounds (a, b, a, b, ...), each round a share of the requests and time.
+async function runPaired(
+  a: (i: number) => Promise<void>,
+  b: (i: number) => Promise<void>,
+  total: number,
+  concurrency: number,
+  maxMs: number,
+  rounds = 5,
+): Promise<[Phase, Phase]> {
+  const runsA: Run[] = [];
+  const runsB: Run[] = [];
+  const share = Math.max(concurrency, Math.ceil(total / rounds));
+  for (let r = 0; r < rounds; r++) {
+    runsA.push(await run(a, share, concurrency, maxMs / rounds));
+    runsB.push(await run(b, share, concurrency, maxMs / rounds));
+  }
+  return [summarise(runsA), summarise(runsB)];
 }
 
 const fmt = (x: number) => x.toFixed(0);

@@ -8,7 +8,8 @@
 // error (ours included) ends as OpenAI's error JSON, and a client that disconnects cancels its
 // request, which releases its slot.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { SolveEvent, SolveResponse } from "../../proto/gen/mull/v1/router_pb.ts";
 import { invalidArgument } from "../engine/errors.ts";
 import type { RouterMetrics } from "../metrics.ts";
@@ -44,6 +45,11 @@ export interface HttpFrontDoorOptions {
   metrics?: RouterMetrics;
   // A stream quiet for this long gets an SSE comment, so proxies do not cut it as idle.
   keepAliveMs?: number;
+  // A request's headers must arrive within this, its body within requestTimeoutMs, and a new
+  // connection must start a request within headersTimeoutMs too (node:http alone would keep a
+  // silent connection open for ever).
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export interface HttpFrontDoor {
@@ -65,9 +71,17 @@ export async function startHttpFrontDoor(
   const active = new Set<ServerResponse>();
   let onIdle: (() => void) | undefined;
 
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
   const server: Server = createServer(
     // Bounds on the request itself; a stream's response is bounded by its deadline instead.
-    { headersTimeout: 10_000, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: 5_000,
+      // node:http checks the two timeouts above this often.
+      connectionsCheckingInterval: Math.min(30_000, headersTimeout, requestTimeout),
+    },
     (req, res) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       const route = (ROUTES as readonly string[]).includes(path) ? path : "other";
@@ -76,16 +90,31 @@ export async function startHttpFrontDoor(
         // The client went away mid-write; the close handler below cancels the request.
       });
       res.on("close", () => {
-        options.metrics?.httpResponses.inc({ route, code: String(res.statusCode) });
+        // A response the client left before its end is counted as nginx logs it: 499.
+        const code = res.writableFinished ? String(res.statusCode) : "499";
+        options.metrics?.httpResponses.inc({ route, code });
         active.delete(res);
         if (active.size === 0) onIdle?.();
       });
       serve(req, res, path).catch((error: unknown) => fail(res, httpError(error)));
     },
   );
-  // A malformed request line or headers: answer 400 and close, never throw.
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+  // A connection that never starts a request is closed (one that did is node:http's to bound).
+  const started = new WeakSet<object>();
+  server.on("request", (req: IncomingMessage) => started.add(req.socket));
+  server.on("connection", (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (!started.has(socket)) socket.destroy();
+    }, headersTimeout);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  });
+  // A malformed request line or headers (400), or a request too slow to arrive (408): answer
+  // and close, never throw.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const status =
+      error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
 
@@ -269,7 +298,8 @@ function readJson(req: IncomingMessage, limit: number): Promise<Body> {
     req.on("error", () =>
       finish(errorOf(400, "the request body could not be read", "invalid_body")),
     );
-    req.on("aborted", () => finish(errorOf(400, "the request body was cut off", "invalid_body")));
+    // After "end" this changes nothing; before it, the client went away mid-body.
+    req.on("close", () => finish(errorOf(400, "the request body was cut off", "invalid_body")));
   });
 }
 

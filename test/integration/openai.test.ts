@@ -542,6 +542,10 @@ test("a client that disconnects mid-stream: the engine stops, the slot is releas
     const requests = await metric(stack, "mull_requests_total");
     assert.match(requests, /code="CANCELLED"\} 1/, requests);
     assert.doesNotMatch(requests, /code="OK"/);
+    assert.match(
+      await metric(stack, "mull_http_responses_total"),
+      /route="\/v1\/chat\/completions",code="499"\} 1/,
+    );
     // With the only slot free again, the next request is served.
     const next = await openai.chat.completions.create(
       withMull(chat(), { difficulty_hint: 1, max_generations: 2 }),
