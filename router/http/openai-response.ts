@@ -134,6 +134,7 @@ function progress(event: SolveEvent): Record<string, unknown> {
         strategy: strategyOf(e.value.config),
         config: configJson(e.value.config),
         budget_level: e.value.budgetLevel,
+        stepped_down: e.value.steppedDown,
       };
     case "step":
       return {
@@ -180,6 +181,7 @@ export function mullResult(r: SolveResponse) {
     score: r.score,
     partial: r.partial,
     stopped_early: r.stoppedEarly,
+    stepped_down: r.steppedDown,
     ...(r.candidates.length > 0 ? { candidates: r.candidates.map(candidateJson) } : {}),
   };
 }

@@ -3,24 +3,39 @@
 // The same requests over gRPC give the same answers, because both transports are one shell each
 // over the same handling, admission, metrics and engine.
 import assert from "node:assert/strict";
-import { rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { clone, create } from "@bufbuild/protobuf";
+import { clone, create, toJson } from "@bufbuild/protobuf";
 import OpenAI from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from "openai/resources/chat/completions";
-import { PolicySnapshotSchema, PoolSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { stringify } from "yaml";
+import {
+  PolicySnapshotSchema,
+  PoolSchema,
+  RouterConfigSchema,
+} from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { createEngine } from "../../router/engine/engine.ts";
 import { ApiKeys } from "../../router/http/api-keys.ts";
 import { speedConfig } from "../../sim/batch-scheduler.ts";
-import { POLICY, type Stack, type StackOptions, startStack } from "./harness.ts";
+import { startFleet } from "../../sim/fleet.ts";
+import {
+  DEFAULT_LEVELS,
+  POLICY,
+  policyFor,
+  type Stack,
+  type StackOptions,
+  startStack,
+} from "./harness.ts";
 
 const prompt = "Problem 4: What is the sum of the first 20 positive odd integers?";
 
@@ -553,5 +568,85 @@ test("a client that disconnects mid-stream: the engine stops, the slot is releas
     assert.equal(next.choices[0]?.finish_reason, "stop");
   } finally {
     await stack.close();
+  }
+});
+
+test("mull router --http-port --api-keys-file: the CLI serves the API behind its keys, reloads a rotated key file, exits 0 on SIGTERM", async () => {
+  const fleet = await startFleet({ bins: 1, seed: 5 });
+  const dir = await mkdtemp(join(tmpdir(), "mull-router-http-"));
+  const config = join(dir, "router.yaml");
+  const keys = join(dir, "api-keys");
+  await writeFile(
+    config,
+    stringify(
+      toJson(
+        RouterConfigSchema,
+        create(RouterConfigSchema, { policies: [policyFor(fleet, DEFAULT_LEVELS)] }),
+      ),
+    ),
+  );
+  await writeFile(keys, "first-key\n");
+  const child = spawn(
+    process.execPath,
+    [
+      "bin/mull.ts",
+      "router",
+      "--config",
+      config,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--metrics-port=-1",
+      "--http-port",
+      "0",
+      "--api-keys-file",
+      keys,
+    ],
+    { cwd: new URL("../..", import.meta.url), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  try {
+    child.stderr.setEncoding("utf8");
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on("data", (chunk: string) => {
+        log += chunk;
+        const match = /OpenAI API on :(\d+) \(1 API keys\)/.exec(log);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once("exit", (code) => reject(new Error(`router exited early (${code}): ${log}`)));
+    });
+    const baseURL = `http://127.0.0.1:${port}/v1`;
+    const first = new OpenAI({ baseURL, apiKey: "first-key", maxRetries: 0 });
+    const answer = await first.chat.completions.create(chat());
+    assert.match(answer.choices[0]?.message.content ?? "", /\\boxed\{/);
+    await assert.rejects(
+      new OpenAI({ baseURL, apiKey: "guess", maxRetries: 0 }).models.list(),
+      OpenAI.AuthenticationError,
+    );
+
+    // The file is swapped the way a Secret volume swaps it: a new file renamed over the old one.
+    await writeFile(join(dir, "api-keys.new"), "second-key\n");
+    await rename(join(dir, "api-keys.new"), keys);
+    const second = new OpenAI({ baseURL, apiKey: "second-key", maxRetries: 0 });
+    let rotated = false;
+    for (let i = 0; i < 200 && !rotated; i++) {
+      rotated = await second.models.list().then(
+        () => true,
+        () => false,
+      );
+      if (!rotated) await sleep(25);
+    }
+    assert.ok(rotated, `the new key works after the file changed: ${log}`);
+    await assert.rejects(first.models.list(), OpenAI.AuthenticationError);
+
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const [code] = await exited;
+    assert.equal(code, 0, log);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await fleet.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 });
