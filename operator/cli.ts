@@ -2,6 +2,18 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { defaultDemandWindowOptions } from "../controller/planner/demand.ts";
+import { defaultPolicyBucket } from "../proto/bus/naming.ts";
+import {
+  busOptionsFromFlags,
+  connectBus,
+  NATS_FLAGS,
+  NATS_FLAGS_HELP,
+  type NatsFlagValues,
+} from "../router/bus/connection.ts";
+import { DemandSubscriber } from "./bus/demand-subscriber.ts";
+import { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import { serveHttp } from "./http.ts";
 import { createLogger, errorMessage, type Level } from "./log.ts";
 import { Manager } from "./manager.ts";
@@ -10,7 +22,9 @@ import { createMetrics } from "./metrics.ts";
 const help = `usage: mull operator [options]
 
 Runs the TestTimePolicy (mull.dev/v1alpha1) operator: for each policy, one vLLM Deployment and
-Service per difficulty bin and role, the <policy>-router ConfigMap, status and Events.
+Service per difficulty bin and role, the <policy>-router ConfigMap, status and Events. With
+--nats it also writes each policy's snapshot to the fleet bus's KV bucket (leader only, only
+when it changed) and plans from the DemandReports the routers publish.
 
 options:
   --kubeconfig PATH        kubeconfig file (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)
@@ -28,6 +42,8 @@ options:
   --metrics-port PORT      port for /metrics, /healthz and /readyz; 0 picks a free one (default: 8080)
   --bind-address ADDR      address for that port (default: 0.0.0.0)
   --log-level LEVEL        debug, info, warn or error (default: info)
+${NATS_FLAGS_HELP}  --bucket NAME            KV bucket of policy snapshots (default: ${defaultPolicyBucket})
+  --demand-window SEC      sliding window the routers' reports are summed over (default: ${defaultDemandWindowOptions.windowSeconds})
   -h, --help               show this help
 
 Logs are JSON lines on stdout. SIGTERM/SIGINT release the lease and exit 0.
@@ -62,6 +78,9 @@ export async function main(argv: string[]): Promise<number> {
         "metrics-port": { type: "string" },
         "bind-address": { type: "string" },
         "log-level": { type: "string" },
+        ...NATS_FLAGS,
+        bucket: { type: "string" },
+        "demand-window": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -83,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     concurrency: number;
     plannerInterval: number;
     port: number;
+    demandWindow: number;
   };
   try {
     opts = {
@@ -93,6 +113,11 @@ export async function main(argv: string[]): Promise<number> {
       concurrency: Math.max(1, Math.floor(positive("concurrency", str("concurrency"), 4))),
       plannerInterval: positive("planner-interval", str("planner-interval"), 15),
       port: positive("metrics-port", str("metrics-port"), 8080),
+      demandWindow: positive(
+        "demand-window",
+        str("demand-window"),
+        defaultDemandWindowOptions.windowSeconds,
+      ),
     };
     if (opts.renewDeadline >= opts.leaseDuration) {
       throw new Error("--renew-deadline must be shorter than --lease-duration");
@@ -113,7 +138,37 @@ export async function main(argv: string[]): Promise<number> {
 
   const metrics = createMetrics();
   const leaderElect = (str("leader-elect") ?? "true") !== "false";
-  const manager = new Manager({
+
+  const busOptions = busOptionsFromFlags(values as NatsFlagValues);
+  if (Array.isArray(busOptions)) {
+    process.stderr.write(`mull operator: ${busOptions.join("; ")}\n`);
+    return 2;
+  }
+  // The manager is made after the bus (it takes the bus's parts); the bus calls back through this.
+  let manager: Manager | undefined;
+  let bus: { nc: NatsConnection; demand: DemandSubscriber; snapshots: SnapshotWriter } | undefined;
+  if (busOptions) {
+    log.info("connecting to the fleet bus", { servers: busOptions.servers });
+    const nc = await connectBus(busOptions, `mull-operator-${identity}`, (line) => log.info(line));
+    bus = {
+      nc,
+      demand: new DemandSubscriber({
+        nc,
+        log,
+        metrics,
+        window: { windowSeconds: opts.demandWindow },
+        onChange: (ns, name) => manager?.demandChanged(ns, name),
+      }),
+      snapshots: new SnapshotWriter({
+        nc,
+        bucket: str("bucket") ?? defaultPolicyBucket,
+        log,
+        metrics,
+        onReconnect: (keys) => manager?.enqueue(keys),
+      }),
+    };
+  }
+  manager = new Manager({
     kubeConfig,
     namespace,
     identity,
@@ -131,12 +186,14 @@ export async function main(argv: string[]): Promise<number> {
       : undefined,
     log,
     metrics,
+    ...(bus ? { demand: bus.demand, snapshots: bus.snapshots } : {}),
   });
+  const running = manager;
   const { server, port } = await serveHttp({
     host: str("bind-address") ?? "0.0.0.0",
     port: opts.port,
     registry: metrics.registry,
-    ready: () => manager.ready(),
+    ready: () => running.ready(),
   });
   log.info("serving", { port, namespace: namespace ?? "*", leaderElect });
 
@@ -146,8 +203,12 @@ export async function main(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info("shutting down", { signal });
-      manager
+      running
         .stop()
+        .then(async () => {
+          bus?.demand.close();
+          await bus?.nc.drain().catch(() => {});
+        })
         .then(() => new Promise<void>((r) => server.close(() => r())))
         .then(
           () => resolve(0),
@@ -160,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
-  manager.start().catch((err: unknown) => log.error("start failed", { error: errorMessage(err) }));
+  running.start().catch((err: unknown) => log.error("start failed", { error: errorMessage(err) }));
   const code = await done;
   log.info("stopped", { code });
   // Watches may hold sockets open; the work is done, so leave now.

@@ -3,6 +3,8 @@
 // safety net: a no-op resync issues no writes). stop() drains workers, releases the lease and
 // stops the watches.
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { policyKey } from "../proto/bus/naming.ts";
+import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import { eventRecorder } from "./events.ts";
 import { clusterIO } from "./kube.ts";
 import { LeaderElector } from "./leader.ts";
@@ -33,6 +35,8 @@ export interface ManagerOptions {
   plannerIntervalSeconds?: number;
   /** The routers' demand (the bus); without it the planner holds minReplicas. */
   demand?: DemandSource;
+  /** The fleet bus's snapshot bucket; the leader writes every policy's snapshot there. */
+  snapshots?: SnapshotWriter;
 }
 
 export class Manager {
@@ -76,6 +80,7 @@ export class Manager {
       metrics: o.metrics,
       log: o.log,
       planner: this.planner,
+      ...(o.snapshots ? { snapshots: o.snapshots } : {}),
     });
     if (o.leaderElection) {
       const le = o.leaderElection;
@@ -151,6 +156,23 @@ export class Manager {
   private openGateWhenSynced(): void {
     this.enqueueAll();
     this.openGate();
+    // Policies deleted while no leader ran leave keys no reconcile will visit.
+    if (this.o.snapshots) void this.pruneSnapshots(this.o.snapshots);
+  }
+
+  private async pruneSnapshots(snapshots: SnapshotWriter): Promise<void> {
+    const live = new Set(
+      this.io.policies.list().map((p) => policyKey(p.metadata.namespace ?? "", p.metadata.name)),
+    );
+    const pruned = await snapshots.prune(live, this.o.namespace);
+    if (pruned > 0) this.o.log.info("pruned snapshots of deleted policies", { pruned });
+  }
+
+  /** Reconcile these policies (`ns/name`) again, e.g. after the bus came back. */
+  enqueue(keys: readonly string[]): void {
+    if (!this.leading) return;
+    for (const key of keys) this.queue.add(key);
+    this.o.metrics.queueDepth.set(this.queue.length);
   }
 
   private stopLeading(): void {

@@ -15,6 +15,8 @@ export interface OperatorMetrics {
   demand: Gauge<"namespace" | "policy" | "bin">;
   binMaxLevel: Gauge<"namespace" | "policy" | "bin">;
   plannerDecisions: Counter<"reason">;
+  busWrites: Counter<"op" | "result">;
+  demandReports: Counter<"result">;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -86,6 +88,18 @@ export function createMetrics(): OperatorMetrics {
       name: "mull_operator_planner_decisions_total",
       help: "Planner decisions that changed a pool or a level cap, by reason.",
       labelNames: ["reason"],
+      registers,
+    }),
+    busWrites: new Counter({
+      name: "mull_operator_bus_writes_total",
+      help: "Policy snapshot writes to the fleet bus's KV bucket by op (put, delete) and result (written, unchanged, deferred).",
+      labelNames: ["op", "result"],
+      registers,
+    }),
+    demandReports: new Counter({
+      name: "mull_operator_demand_reports_total",
+      help: "DemandReports received from routers, by result (accepted, rejected).",
+      labelNames: ["result"],
       registers,
     }),
   };

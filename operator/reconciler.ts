@@ -13,6 +13,7 @@ import { pendingVerdict } from "../controller/pods.ts";
 import type { Role } from "../controller/policy/names.ts";
 import type { TestTimePolicy, TestTimePolicyStatus } from "../controller/policy/types.ts";
 import { computeStatus, type ObservedPool } from "../controller/status.ts";
+import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import type { EventRecorder } from "./events.ts";
 import { errorMessage, type Logger } from "./log.ts";
 import type { OperatorMetrics } from "./metrics.ts";
@@ -43,6 +44,8 @@ export interface ReconcilerDeps {
   now?: () => Date;
   /** Plans replicas and levels from demand (planner and external modes). */
   planner?: PlannerRunner;
+  /** The fleet bus's snapshot bucket (mull operator --nats); without it, the ConfigMap only. */
+  snapshots?: SnapshotWriter;
 }
 
 export class Reconciler {
@@ -63,11 +66,16 @@ export class Reconciler {
       // Owner references let the garbage collector delete what the policy owned.
       this.forgetSeries(key);
       this.d.planner?.forget(key);
+      await this.d.snapshots?.delete(namespace, name);
       return;
     }
     const uid = policy.metadata.uid ?? "";
     const planned = this.d.planner?.plan(policy);
-    const desired = desiredState(policy, { plan: planned });
+    const desired = desiredState(policy, {
+      plan: planned,
+      readyReplicas: (bin, role) =>
+        this.d.caches.deployment(namespace, poolName(name, bin, role))?.status?.readyReplicas ?? 0,
+    });
     const observed = this.d.caches.owned(namespace, name, uid);
     const todo = plan(desired.objects, observed);
     const log = this.d.log.with({ policy: key });
