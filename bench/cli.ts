@@ -15,6 +15,10 @@ const benchmarks: Record<string, Benchmark> = {
       "planner vs a static GPU split: accuracy-weighted goodput on a shifting difficulty mix",
     load: () => import("./planner.ts"),
   },
+  strategies: {
+    summary: "accuracy per strategy at N = 4/16/64 on the sim, in its default or another format",
+    load: () => import("./strategies.ts"),
+  },
   operator: {
     summary: "operator on the real control plane: cold reconcile, no-op writes, peak RSS",
     load: () => import("./operator.ts"),
@@ -22,7 +26,7 @@ const benchmarks: Record<string, Benchmark> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(9)} ${b.summary}`);
+  const lines = Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(10)} ${b.summary}`);
   return `usage: mull bench <name> [options]   (npm run bench -- <name>)\n\n${lines.join("\n")}\n`;
 }
 

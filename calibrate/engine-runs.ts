@@ -1,7 +1,7 @@
 // Runs the engine's real strategies (createEngine) against the in-process sim backends: the
 // probe that bins a problem, and Solve with a chosen strategy and generation budget. A policy
 // snapshot is built in code, as the operator would publish it, with one strategy at every level.
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   BinSnapshotSchema,
   Estimator,
@@ -39,7 +39,7 @@ export interface PolicyShape {
   probeSamples: number;
   // The policy's formats (default: the router's built-in ones), and what the sim understands
   // (default: its built-in format, which matches them).
-  formats?: Pick<PolicySnapshot, "prompt" | "verifierFormat">;
+  formats?: Pick<MessageInitShape<typeof PolicySnapshotSchema>, "prompt" | "verifierFormat">;
   simFormats?: readonly SimFormat[];
 }
 

@@ -168,7 +168,7 @@ const prompt = obj(
     topP: num(
       "Nucleus sampling top_p, sent with every call (vLLM otherwise takes the model's " +
         "generation_config.json). Absent: 1.0.",
-      { minimum: 0.001, maximum: 1 },
+      { minimum: 0, maximum: 1 },
     ),
     topK: int(
       "top_k, sent with every call. Absent: no top-k cut (sent as -1, overriding generation_config.json).",
@@ -187,6 +187,13 @@ const prompt = obj(
         rule: "!has(self.revise) || (self.revise.contains('{problem}') && self.revise.contains('{attempts}'))",
         message: "proposer.prompt.revise must contain {problem} and {attempts}",
         fieldPath: ".revise",
+      },
+      {
+        // A rule, not `minimum`: the API server checks an integer 0 against a fractional minimum
+        // in integers, so `minimum: 0.001` would let `topP: 0` through.
+        rule: "!has(self.topP) || self.topP > 0.0",
+        message: "proposer.prompt.topP must be in (0, 1]",
+        fieldPath: ".topP",
       },
       {
         rule: "!has(self.attempt) || self.attempt.contains('{attempt}')",

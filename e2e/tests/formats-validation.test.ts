@@ -67,7 +67,7 @@ const bad: Array<[string, (d: PolicyDoc) => void, RegExp]> = [
     (d) => {
       d.spec.proposer.prompt = { topP: 0 };
     },
-    /spec\.proposer\.prompt\.topP: Invalid value/,
+    /proposer\.prompt\.topP must be in \(0, 1\]/,
   ],
 ];
 
