@@ -101,6 +101,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     call,
     ...(options.ejection ? { ejection: options.ejection } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.log ? { log: options.log } : {}),
     onHealth: (event) => {
       metrics.recordHealth(event);
       options.log?.(describeHealth(event));

@@ -25,6 +25,9 @@ options:
   --seed N              make requests without a seed reproducible (default: random)
   --separation X        PRM logit gap between correct and wrong steps (default ${modelConfig().separation})
   --error-rate X        fraction of requests each replica fails with a 500 (default 0)
+  --api-key K           require "Authorization: Bearer K" on /v1 paths, like vLLM's --api-key
+  --keep-alive-timeout-ms N
+                        close idle keep-alive connections after N ms, like uvicorn (default 5000)
   --proposer-model M    served proposer model name (default ${DEFAULT_PROPOSER_MODEL})
   --verifier-model M    served verifier model name (default ${DEFAULT_VERIFIER_MODEL})
   --format F            a prompt and PRM format the models understand: a built-in name
@@ -55,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
         seed: { type: "string" },
         separation: { type: "string" },
         "error-rate": { type: "string" },
+        "api-key": { type: "string" },
+        "keep-alive-timeout-ms": { type: "string" },
         "proposer-model": { type: "string" },
         "verifier-model": { type: "string" },
         format: { type: "string", multiple: true },
@@ -93,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       seed: seed === undefined ? undefined : num(seed, "seed", 0),
       config,
       errorRate: num(str("error-rate"), "error-rate", 0),
+      apiKey: str("api-key"),
+      keepAliveTimeoutMs: num(str("keep-alive-timeout-ms"), "keep-alive-timeout-ms", 5_000),
       proposerModel: str("proposer-model"),
       verifierModel: str("verifier-model"),
       ...(formats.length > 0 ? { formats } : {}),

@@ -30,6 +30,10 @@ export interface FleetOptions {
   errorRate?: number;
   // Makes unseeded requests reproducible; each replica derives its own stream from it.
   seed?: number;
+  // Every replica requires this API key on /v1 paths (vLLM's --api-key).
+  apiKey?: string;
+  // Idle keep-alive connections close after this long (uvicorn: 5 s).
+  keepAliveTimeoutMs?: number;
 }
 
 export interface Replica {
@@ -92,6 +96,10 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
             ...(options.formats ? { formats: options.formats } : {}),
             errorRate: options.errorRate ?? 0,
             seed: options.seed === undefined ? undefined : hash32(options.seed, bin, role, index),
+            ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+            ...(options.keepAliveTimeoutMs !== undefined
+              ? { keepAliveTimeoutMs: options.keepAliveTimeoutMs }
+              : {}),
           });
           if (nextPort !== 0) nextPort++;
           replicas.push({ bin, role, index, url: server.url, server });

@@ -2,7 +2,7 @@
 // /v1/completions and /v1/chat/completions, a verifier (a PRM under --runner pooling) serves
 // /pooling; both serve /health, /v1/models and /metrics.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { type ApiError, apiError, isApiError } from "./api-error.ts";
 import { BatchScheduler, INSTANT, type SequenceWork, type SpeedConfig } from "./batch-scheduler.ts";
 import {
@@ -41,7 +41,16 @@ export interface ServerOptions {
   errorRate?: number;
   // Makes requests without a seed reproducible for this replica (in arrival order).
   seed?: number;
+  // vLLM's --served-model-name: the name requests must use and /v1/models lists (default: model).
+  servedModelName?: string;
+  // vLLM's --api-key: /v1 requests without `Authorization: Bearer <key>` get 401. Like vLLM, only
+  // /v1 paths are guarded (not /pooling, /health or /metrics).
+  apiKey?: string;
+  // How long an idle keep-alive connection stays open; uvicorn (vLLM) closes it after 5 s.
+  keepAliveTimeoutMs?: number;
 }
+
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface SimServer {
   role: Role;
@@ -96,8 +105,9 @@ function clientGone(res: ServerResponse): AbortSignal {
 
 export async function startServer(options: ServerOptions): Promise<SimServer> {
   const role = options.role;
-  const model =
+  const weights =
     options.model ?? (role === "proposer" ? DEFAULT_PROPOSER_MODEL : DEFAULT_VERIFIER_MODEL);
+  const model = options.servedModelName ?? weights;
   const config = options.config ?? DEFAULT_MODEL;
   const formats = options.formats ?? DEFAULT_FORMATS;
   const scheduler = new BatchScheduler(options.speed ?? INSTANT);
@@ -175,7 +185,7 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
               object: "model",
               created,
               owned_by: "vllm",
-              root: model,
+              root: weights,
               parent: null,
               max_model_len: MAX_MODEL_LEN,
               permission: [],
@@ -214,6 +224,15 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
     if (!route) return sendJson(res, 404, { detail: "Not Found" });
     const handler = route[req.method ?? "GET"];
     if (!handler) return sendJson(res, 405, { detail: "Method Not Allowed" });
+    // vLLM's AuthenticationMiddleware: the exact header, and only on /v1 paths.
+    if (
+      options.apiKey !== undefined &&
+      path.startsWith("/v1") &&
+      req.headers.authorization !== `Bearer ${options.apiKey}`
+    ) {
+      req.resume();
+      return sendJson(res, 401, { error: "Unauthorized" });
+    }
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((error: unknown) => {
@@ -221,6 +240,25 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
         if (isApiError(error)) return sendError(res, error);
         sendError(res, apiError(500, error instanceof Error ? error.message : String(error)));
       });
+  });
+  // uvicorn closes a connection that has been idle for 5 s and, unlike Node, gives no notice (no
+  // `Keep-Alive: timeout=` header): a client learns of it only when its next request meets the
+  // closed socket. So Node's own keep-alive timer is off and the close is done here.
+  server.keepAliveTimeout = 0;
+  const idleMs = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+  const idleTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    clearTimeout(idleTimers.get(socket));
+    res.on("finish", () =>
+      idleTimers.set(
+        socket,
+        setTimeout(() => socket.destroy(), idleMs),
+      ),
+    );
+  });
+  server.on("connection", (socket: Socket) => {
+    socket.on("close", () => clearTimeout(idleTimers.get(socket)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -50,3 +50,14 @@ export function routerConfigLabels(policy: string): Record<string, string> {
 export function endpoint(policy: string, namespace: string, bin: number, role: Role): string {
   return `http://${poolName(policy, bin, role)}.${namespace}.svc:${servingPort}`;
 }
+
+/**
+ * Where the router reads a pool's API key: the Secret mounted as a directory, one file per key.
+ * The chart's router Deployment mounts router.apiKeySecrets under the same root
+ * (charts/mull/templates/router-deployment.yaml).
+ */
+export const apiKeyRoot = "/var/run/secrets/mull/api-keys";
+
+export function apiKeyFile(secret: { name: string; key: string }): string {
+  return `${apiKeyRoot}/${secret.name}/${secret.key}`;
+}

@@ -48,6 +48,7 @@ function server(policy: TestTimePolicy, role: Role): ModelServer | Verifier {
 export function vllmArgs(s: ModelServer | Verifier, role: Role): string[] {
   const user = s.args ?? [];
   const args = [s.model, "--host=0.0.0.0", `--port=${servingPort}`];
+  if (s.servedModelName) args.push(`--served-model-name=${s.servedModelName}`);
   if (role === "verifier") args.push("--runner=pooling", ...verifierFormatArgs(s as Verifier));
   else args.push(...proposerFormatArgs(s));
   const mentions = (flag: string) => user.some((a) => a === flag || a.startsWith(`${flag}=`));
@@ -119,6 +120,14 @@ function env(policy: TestTimePolicy, s: ModelServer | Verifier): V1EnvVar[] {
     out.push({
       name: "HF_TOKEN",
       valueFrom: { secretKeyRef: { name: token.secretName, key: token.key } },
+    });
+  }
+  // vLLM reads its --api-key from VLLM_API_KEY too; the env keeps the key out of the pod's args.
+  const apiKey = s.apiKeySecretRef;
+  if (apiKey) {
+    out.push({
+      name: "VLLM_API_KEY",
+      valueFrom: { secretKeyRef: { name: apiKey.name, key: apiKey.key } },
     });
   }
   for (const e of s.env ?? []) out.push(e as V1EnvVar);

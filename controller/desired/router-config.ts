@@ -13,8 +13,8 @@ import {
 } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { Role } from "../policy/names.ts";
-import type { TestTimePolicy, Verifier } from "../policy/types.ts";
-import { endpoint, routerConfigLabels, routerConfigName } from "./naming.ts";
+import type { ModelServer, TestTimePolicy, Verifier } from "../policy/types.ts";
+import { apiKeyFile, endpoint, routerConfigLabels, routerConfigName } from "./naming.ts";
 import { ownerReference } from "./pool.ts";
 
 export const routerConfigKey = "router.yaml";
@@ -31,6 +31,14 @@ export interface SnapshotInputs {
   maxLevel?: (bin: number) => number | undefined;
   /** Ready replicas of a pool as observed; undefined when unknown. */
   readyReplicas?: (bin: number, role: Role) => number | undefined;
+}
+
+/** What the router sends as `model` (vLLM checks the served name) and where its API key is. */
+function servingIdentity(s: ModelServer | Verifier): { model: string; apiKeyFile: string } {
+  return {
+    model: s.servedModelName ?? s.model,
+    apiKeyFile: s.apiKeySecretRef ? apiKeyFile(s.apiKeySecretRef) : "",
+  };
 }
 
 export function policySnapshot(
@@ -78,12 +86,12 @@ export function policySnapshot(
           })),
         ...maxLevel(b.bin),
         proposer: {
-          model: spec.proposer.model,
+          ...servingIdentity(spec.proposer),
           endpoints: [endpoint(metadata.name, ns, b.bin, "proposer")],
           ...ready(b.bin, "proposer"),
         },
         verifier: {
-          model: spec.verifier.model,
+          ...servingIdentity(spec.verifier),
           endpoints: [endpoint(metadata.name, ns, b.bin, "verifier")],
           ...ready(b.bin, "verifier"),
         },

@@ -76,6 +76,33 @@ test("model cache PVC and Hugging Face token Secret are wired in when set", () =
   assert.deepEqual(token?.valueFrom?.secretKeyRef, { name: "hf", key: "token" });
 });
 
+test("served model name and API key: vLLM's flag and env, the router's model and key file", () => {
+  const policy = examplePolicy((s) => {
+    s.proposer.servedModelName = "qwen-math";
+    s.proposer.apiKeySecretRef = { name: "vllm-key", key: "token" };
+    s.verifier.apiKeySecretRef = { name: "prm-key", key: "api-key" };
+  });
+  const { objects } = desiredState(policy);
+  const proposer = find<V1Deployment>(objects, "Deployment", "math-b1-proposer").spec?.template.spec
+    ?.containers[0];
+  assert.ok(proposer?.args?.includes("--served-model-name=qwen-math"));
+  assert.ok(!proposer?.args?.some((a) => a.startsWith("--api-key")), "the key stays out of args");
+  const env = (c: typeof proposer) => c?.env?.find((e) => e.name === "VLLM_API_KEY");
+  assert.deepEqual(env(proposer)?.valueFrom?.secretKeyRef, { name: "vllm-key", key: "token" });
+  const verifier = find<V1Deployment>(objects, "Deployment", "math-b1-verifier").spec?.template.spec
+    ?.containers[0];
+  assert.ok(!verifier?.args?.some((a) => a.startsWith("--served-model-name")));
+  assert.deepEqual(env(verifier)?.valueFrom?.secretKeyRef, { name: "prm-key", key: "api-key" });
+
+  const cm = find<V1ConfigMap>(objects, "ConfigMap", "math-router");
+  const config = fromJson(RouterConfigSchema, parse(cm.data?.[routerConfigKey] ?? ""));
+  const bin = config.policies[0]?.binTable[0];
+  assert.equal(bin?.proposer?.model, "qwen-math");
+  assert.equal(bin?.proposer?.apiKeyFile, "/var/run/secrets/mull/api-keys/vllm-key/token");
+  assert.equal(bin?.verifier?.model, policy.spec.verifier.model);
+  assert.equal(bin?.verifier?.apiKeyFile, "/var/run/secrets/mull/api-keys/prm-key/api-key");
+});
+
 test("external mode never sets spec.replicas", () => {
   const policy = examplePolicy((s) => {
     s.scaling.mode = "external";

@@ -86,6 +86,30 @@ const envVar = obj(
   { required: ["name"], tsName: "EnvVar" },
 );
 
+const apiKeySecretRef = obj(
+  "A Secret holding the API key vLLM requires of every /v1 request (VLLM_API_KEY, as --api-key " +
+    "does). The router sends it as `Authorization: Bearer`, read from " +
+    "/var/run/secrets/mull/api-keys/<name>/<key>: mount the Secret there in the router's pod " +
+    "(the chart's router.apiKeySecrets does). vLLM does not guard /pooling with the key.",
+  {
+    name: str("The Secret's name, in the policy's namespace.", { minLength: 1, maxLength: 253 }),
+    key: str("The key in the Secret that holds the API key.", {
+      default: "api-key",
+      minLength: 1,
+      maxLength: 253,
+    }),
+  },
+  { required: ["name"], tsName: "ApiKeySecretRef" },
+);
+
+// The router must know the served name and the key, so they are fields, not free arguments.
+const servingIdentityRule = {
+  rule: "!has(self.args) || !self.args.exists(a, a.startsWith('--served-model-name') || a.startsWith('--api-key'))",
+  message:
+    "use servedModelName and apiKeySecretRef instead of --served-model-name / --api-key in args: the router must send the same name and key",
+  fieldPath: ".args",
+};
+
 /** The fields shared by the proposer and the verifier model servers. */
 function modelServerProperties(role: string): Record<string, SchemaNode> {
   return {
@@ -93,6 +117,12 @@ function modelServerProperties(role: string): Record<string, SchemaNode> {
       `The ${role} model, as \`vllm serve <model>\` takes it: a Hugging Face repo id or a local path.`,
       { minLength: 1, maxLength: 512 },
     ),
+    servedModelName: str(
+      "The name vLLM serves the model under (--served-model-name); the router sends it as " +
+        "`model`. Absent: the model itself.",
+      { minLength: 1, maxLength: 256 },
+    ),
+    apiKeySecretRef,
     image: str("The vLLM container image.", {
       default: "vllm/vllm-openai:v0.11.0",
       minLength: 1,
@@ -207,7 +237,7 @@ const prompt = obj(
 const proposer = obj(
   "The proposer: the LLM that samples solutions and steps (vLLM's OpenAI-compatible completions API).",
   { ...modelServerProperties("proposer"), prompt },
-  { required: ["model"], tsName: "ModelServer" },
+  { required: ["model"], tsName: "ModelServer", rules: [servingIdentityRule] },
 );
 
 const verifier = obj(
@@ -259,6 +289,7 @@ const verifier = obj(
     required: ["model"],
     tsName: "Verifier",
     rules: [
+      servingIdentityRule,
       {
         rule: "!has(self.format) || self.format != 'custom' || has(self.stepTag)",
         message: "verifier.stepTag is required when verifier.format is custom",

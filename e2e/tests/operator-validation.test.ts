@@ -161,6 +161,27 @@ const cases: Array<[string, (d: PolicyDoc) => void, RegExp]> = [
     /minReplicas.*greater than or equal to 0/,
   ],
   [
+    "--served-model-name in args",
+    (d) => {
+      d.spec.proposer.args = ["--served-model-name=other"];
+    },
+    /use servedModelName and apiKeySecretRef instead/,
+  ],
+  [
+    "--api-key in the verifier's args",
+    (d) => {
+      d.spec.verifier.args = ["--api-key", "secret"];
+    },
+    /spec\.verifier\.args.*use servedModelName and apiKeySecretRef instead/,
+  ],
+  [
+    "API key Secret without a name",
+    (d) => {
+      d.spec.proposer.apiKeySecretRef = { key: "k" };
+    },
+    /apiKeySecretRef\.name: Required value/,
+  ],
+  [
     "name too long for pool Services",
     (d) => {
       d.metadata.name = `p${"x".repeat(55)}`;

@@ -6,6 +6,7 @@ import type { PolicySnapshot, Pool } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import type { BinBackends } from "../engine/api.ts";
 import { invalidArgument } from "../engine/errors.ts";
 import type { PolicyFormats } from "../formats/index.ts";
+import { type KeyRead, readApiKey, readApiKeySync } from "./api-key-file.ts";
 import { expandEndpoints, type Resolve, resolveAll } from "./dns-expansion.ts";
 import { EndpointPool, type PoolHealthEvent, type Role } from "./endpoint-pool.ts";
 import type { Affinity, CallOptions } from "./pool-caller.ts";
@@ -20,6 +21,8 @@ export interface FleetBackendsOptions {
   onHealth?: (event: PoolHealthEvent) => void;
   // The clock ejection windows run on (tests inject one).
   now?: () => number;
+  // Problems worth an operator's attention (an unreadable API key file).
+  log?: (line: string) => void;
   maxVerifierBatch?: number;
   // How often pool hostnames (headless Services) are re-resolved into pod addresses; 0 = never.
   dnsRefreshMs?: number;
@@ -30,6 +33,8 @@ export class FleetBackends {
   private readonly pools = new Map<string, EndpointPool>();
   // The endpoints as configured (before DNS expansion), per pool.
   private readonly configured = new Map<EndpointPool, string[]>();
+  // The API key file of each pool that has one, and the last problem reading it.
+  private readonly keyFiles = new Map<EndpointPool, { path: string; error?: string }>();
   private readonly options: FleetBackendsOptions;
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -46,11 +51,26 @@ export class FleetBackends {
     clearInterval(this.timer);
   }
 
-  // Re-resolve every pool's hostnames into replica addresses.
+  // Re-resolve every pool's hostnames into replica addresses, and re-read the API key files.
   async refresh(): Promise<void> {
-    await Promise.all(
-      [...this.configured].map(([pool, endpoints]) => this.expand(pool, endpoints)),
-    );
+    await Promise.all([
+      ...[...this.configured].map(([pool, endpoints]) => this.expand(pool, endpoints)),
+      ...[...this.keyFiles].map(async ([pool, file]) =>
+        this.applyKey(pool, await readApiKey(file.path)),
+      ),
+    ]);
+  }
+
+  // A key that cannot be read leaves the pool without one (its calls then get vLLM's 401, which
+  // names the problem) and is logged once per change, not on every refresh.
+  private applyKey(pool: EndpointPool, read: KeyRead): void {
+    const file = this.keyFiles.get(pool);
+    if (file === undefined) return;
+    const error = "error" in read ? read.error : undefined;
+    if (error !== undefined && error !== file.error)
+      this.options.log?.(`${pool.role} pool "${pool.model}": ${error}`);
+    file.error = error;
+    pool.setApiKey("key" in read ? read.key : undefined);
   }
 
   private async expand(pool: EndpointPool, endpoints: string[]): Promise<void> {
@@ -60,7 +80,8 @@ export class FleetBackends {
   pool(role: Role, spec: Pool | undefined): EndpointPool {
     const model = spec?.model ?? "";
     const endpoints = (spec?.endpoints ?? []).map((e) => e.replace(/\/+$/, ""));
-    const key = JSON.stringify([role, model, endpoints]);
+    const apiKeyFile = spec?.apiKeyFile ?? "";
+    const key = JSON.stringify([role, model, endpoints, apiKeyFile]);
     let pool = this.pools.get(key);
     if (pool === undefined) {
       const { ejection, onHealth, now } = this.options;
@@ -71,6 +92,10 @@ export class FleetBackends {
       });
       this.pools.set(key, pool);
       this.configured.set(pool, endpoints);
+      if (apiKeyFile !== "") {
+        this.keyFiles.set(pool, { path: apiKeyFile });
+        this.applyKey(pool, readApiKeySync(apiKeyFile));
+      }
       if ((this.options.dnsRefreshMs ?? 5_000) > 0) void this.expand(pool, endpoints);
     }
     return pool;
@@ -89,6 +114,7 @@ export class FleetBackends {
       if (live.has(pool)) continue;
       this.pools.delete(key);
       this.configured.delete(pool);
+      this.keyFiles.delete(pool);
     }
   }
 

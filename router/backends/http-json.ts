@@ -75,6 +75,10 @@ export async function postJson(
   }
 }
 
+// How a socket the server closed while idle fails the next request written on it: a reset when
+// the request reached a closed socket, a broken pipe when the write itself failed.
+const STALE = new Set(["ECONNRESET", "EPIPE"]);
+
 // The server closed a kept-alive socket just as this request was written on it.
 class StaleSocketError extends Error {
   constructor(cause: unknown) {
@@ -136,7 +140,7 @@ function postOnce(
       if (signal.aborted) reject(signal.reason);
       // Node's advice for keep-alive agents: a reused socket that is reset before any byte of
       // the answer came back was most likely closed by the server while idle.
-      else if (!retried && !answered && request.reusedSocket && code === "ECONNRESET") {
+      else if (!retried && !answered && request.reusedSocket && STALE.has(String(code))) {
         reject(new StaleSocketError(error));
       } else reject(new ConnectionError(url, error));
     }
