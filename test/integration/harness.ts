@@ -23,7 +23,7 @@ import {
 } from "../../router/router-process.ts";
 import type { RouterEngine } from "../../router/service/solve-service.ts";
 import type { SpeedConfig } from "../../sim/batch-scheduler.ts";
-import { type Fleet, startFleet } from "../../sim/fleet.ts";
+import { type Fleet, type FleetOptions, startFleet } from "../../sim/fleet.ts";
 import type { SimFormat } from "../../sim/format.ts";
 
 type PolicyInit = MessageInitShape<typeof PolicySnapshotSchema>;
@@ -54,6 +54,8 @@ export interface StackOptions {
   // formats (default: the router's, which match it).
   simFormats?: readonly SimFormat[];
   formats?: PolicyFormatsInit;
+  // vLLM serving options every sim replica runs with (API key, keep-alive idle close).
+  serving?: Pick<FleetOptions, "apiKey" | "keepAliveTimeoutMs">;
 }
 
 export const POLICY = "math";
@@ -98,6 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.speed ? { speed: options.speed } : {}),
     seed: options.seed ?? 7,
     ...(options.simFormats ? { formats: options.simFormats } : {}),
+    ...options.serving,
   });
   const policy = policyFor(fleet, options.levels ?? DEFAULT_LEVELS, options.formats);
   const policies = new StaticPolicySource([policy]);
