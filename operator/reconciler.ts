@@ -117,6 +117,9 @@ export class Reconciler {
       }
     }
 
+    // Routers on the bus read the same snapshot the ConfigMap holds; a bus outage defers it.
+    await this.d.snapshots?.put(desired.snapshot);
+
     const status = computeStatus({
       policy,
       pools: desired.pools,

@@ -156,7 +156,11 @@ export class FleetBackends {
 
   private leastLoadedBin(policy: PolicySnapshot): number {
     let best: { bin: number; load: number } | undefined;
-    for (const entry of [...policy.binTable].sort((a, b) => a.bin - b.bin)) {
+    // A bin scaled to zero (ready_replicas 0) cannot run the probe; all at zero: any.
+    const up = policy.binTable.filter(
+      (b) => b.proposer?.readyReplicas !== 0 && b.verifier?.readyReplicas !== 0,
+    );
+    for (const entry of (up.length > 0 ? up : [...policy.binTable]).sort((a, b) => a.bin - b.bin)) {
       const load = this.pool("proposer", entry.proposer).load;
       if (best === undefined || load < best.load) best = { bin: entry.bin, load };
     }

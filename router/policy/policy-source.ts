@@ -1,6 +1,5 @@
-// Where the router gets its policies. The YAML file is today's source (the operator writes the
-// same RouterConfig into the `<policy>-router` ConfigMap); a NATS-fed source comes later and
-// implements the same interface.
+// Where the router gets its policies: the YAML file (the operator writes the same RouterConfig
+// into the `<policy>-router` ConfigMap) or the fleet bus's KV bucket (nats-source.ts).
 import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
 
 export type PolicyListener = (policies: ReadonlyMap<string, PolicySnapshot>) => void;
