@@ -60,18 +60,37 @@ const agents = {
 
 // Rejects with the signal's reason when it aborts (a TimeoutError for the per-call bound), as
 // fetch does, so callers tell a slow replica from a cancelled request.
-export async function postJson(
+export function postJson(
   url: string,
   body: unknown,
   signal: AbortSignal,
   options: RequestOptions = {},
 ): Promise<unknown> {
-  const payload = Buffer.from(JSON.stringify(body));
+  return requestJson("POST", url, Buffer.from(JSON.stringify(body)), signal, options);
+}
+
+// A GET with the same failure sorting, keep-alive handling and headers (e.g. /v1/models, which
+// vLLM guards with its API key too).
+export function getJson(
+  url: string,
+  signal: AbortSignal,
+  options: RequestOptions = {},
+): Promise<unknown> {
+  return requestJson("GET", url, undefined, signal, options);
+}
+
+async function requestJson(
+  method: "GET" | "POST",
+  url: string,
+  payload: Buffer | undefined,
+  signal: AbortSignal,
+  options: RequestOptions,
+): Promise<unknown> {
   try {
-    return await postOnce(url, payload, signal, options);
+    return await requestOnce(method, url, payload, signal, options);
   } catch (error) {
     if (!(error instanceof StaleSocketError)) throw error;
-    return postOnce(url, payload, signal, options, true);
+    return requestOnce(method, url, payload, signal, options, true);
   }
 }
 
@@ -86,9 +105,10 @@ class StaleSocketError extends Error {
   }
 }
 
-function postOnce(
+function requestOnce(
+  method: "GET" | "POST",
   url: string,
-  payload: Buffer,
+  payload: Buffer | undefined,
   signal: AbortSignal,
   options: RequestOptions,
   retried = false,
@@ -101,12 +121,13 @@ function postOnce(
     const request = (secure ? https : http).request(
       target,
       {
-        method: "POST",
+        method,
         agent: agents[secure ? "https:" : "http:"],
         headers: {
           ...options.headers,
-          "content-type": "application/json",
-          "content-length": payload.length,
+          ...(payload
+            ? { "content-type": "application/json", "content-length": payload.length }
+            : {}),
         },
         // The agent's idle timeout is for free sockets only; a long generation sends nothing
         // until it is done, and the per-call timeout bounds it instead.
@@ -145,7 +166,8 @@ function postOnce(
       } else reject(new ConnectionError(url, error));
     }
     request.on("error", fail);
-    request.end(payload);
+    if (payload) request.end(payload);
+    else request.end();
   });
 }
 

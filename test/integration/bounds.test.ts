@@ -3,10 +3,14 @@
 // fields have limits, an impossible token budget is the client's error (not a retryable
 // RESOURCE_EXHAUSTED), and a connection that never completes a request is closed.
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
+import { createEngine } from "../../router/engine/engine.ts";
+import { StaticPolicySource } from "../../router/policy/policy-source.ts";
+import { startRouter } from "../../router/router-process.ts";
 import { speedConfig } from "../../sim/batch-scheduler.ts";
 import { POLICY, type Stack, startStack } from "./harness.ts";
 
@@ -114,4 +118,28 @@ test("a connection that sends only the HTTP/2 preface, or nothing, is closed", {
   // The router still serves.
   const response = await stack.client.solve({ policy: POLICY, prompt }, { timeoutMs: 30_000 });
   assert.notEqual(response.answer, "");
+});
+
+test("the server pings its clients (keepalive) and ends a connection at its max age", async () => {
+  const router = await startRouter({
+    policies: new StaticPolicySource([]),
+    engine: createEngine(),
+    host: "127.0.0.1",
+    port: 0,
+    defaultMetrics: false,
+    connections: { keepaliveTimeMs: 100, idleTimeoutMs: 600_000, maxAgeMs: 1_000 },
+  });
+  try {
+    const session = http2.connect(`http://127.0.0.1:${router.port}`);
+    let pings = 0;
+    session.on("ping", () => pings++);
+    session.on("error", () => {});
+    // Resolves on the server's GOAWAY: the idle timeout (10 min) is not what ends it.
+    const code = await new Promise<number>((resolve) => session.once("goaway", resolve));
+    assert.equal(code, http2.constants.NGHTTP2_NO_ERROR);
+    assert.ok(pings >= 1, `${pings} keepalive pings before the max age`);
+    session.destroy();
+  } finally {
+    await router.shutdown(100);
+  }
 });
