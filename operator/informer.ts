@@ -2,6 +2,10 @@
 // on any other watch error (API server restarting, connection refused) it stops for good; this
 // wrapper restarts it with capped exponential backoff, so the operator rides out an API server
 // restart without a process restart.
+//
+// Every object passes through `transform` before the cache stores it (default: drop
+// managedFields). ListWatch has no such hook, but both of its inputs are ours: the list function,
+// whose items are transformed, and the Watch, whose events are transformed on their way in.
 import {
   type KubeConfig,
   type KubernetesListObject,
@@ -9,6 +13,7 @@ import {
   ListWatch,
   Watch,
 } from "@kubernetes/client-node";
+import { type CacheShape, stripManagedFields } from "./cache-shape.ts";
 import { errorMessage, type Logger } from "./log.ts";
 
 export interface ResilientInformer<T extends KubernetesObject> {
@@ -31,20 +36,55 @@ export interface InformerOptions<T extends KubernetesObject> {
   // (the API server sends them as DELETED).
   fieldSelector?: string;
   onChange: (obj: T) => void;
+  /** What the cache keeps of each object (see cache-shape.ts); default: strip managedFields. */
+  transform?: CacheShape<T>;
   log: Logger;
   onRestart?: () => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
 
+/** A Watch whose object events reach ListWatch already transformed. */
+class TransformingWatch<T extends KubernetesObject> extends Watch {
+  private readonly transform: CacheShape<T>;
+
+  constructor(kubeConfig: KubeConfig, transform: CacheShape<T>) {
+    super(kubeConfig);
+    this.transform = transform;
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj, watchObj) =>
+        // ERROR carries a Status and BOOKMARK only a resourceVersion: passed through untouched.
+        callback(phase, objectPhases.has(phase) ? this.transform(obj as T) : obj, watchObj),
+      done,
+    );
+  }
+}
+
+const objectPhases = new Set(["ADDED", "MODIFIED", "DELETED"]);
+
 export function resilientInformer<T extends KubernetesObject>(
   o: InformerOptions<T>,
 ): ResilientInformer<T> {
+  const transform = o.transform ?? stripManagedFields;
+  const list = async () => {
+    const result = await o.list();
+    return { ...result, items: result.items.map(transform) };
+  };
   // makeInformer() without its missing fieldSelector parameter.
   const informer = new ListWatch<T>(
     o.path,
-    new Watch(o.kubeConfig),
-    o.list,
+    new TransformingWatch(o.kubeConfig, transform),
+    list,
     false,
     o.labelSelector,
     o.fieldSelector,

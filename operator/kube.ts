@@ -25,6 +25,13 @@ import {
 } from "../controller/desired/naming.ts";
 import * as api from "../controller/policy/names.ts";
 import type { TestTimePolicy } from "../controller/policy/types.ts";
+import {
+  type CacheShape,
+  configMapShape,
+  deploymentShape,
+  podShape,
+  serviceShape,
+} from "./cache-shape.ts";
 import { type ResilientInformer, resilientInformer } from "./informer.ts";
 import type { Logger } from "./log.ts";
 import type { OperatorMetrics } from "./metrics.ts";
@@ -45,6 +52,8 @@ export interface ClusterIOOptions {
   metrics: OperatorMetrics;
   /** Called with the policy key ("ns/name") whenever a policy or an owned object changes. */
   enqueue: (key: string) => void;
+  /** Called with every owned object an event brought into (or out of) the caches. */
+  observed?: (obj: KubernetesObject) => void;
 }
 
 function nsPath(namespace: string | undefined): string {
@@ -84,6 +93,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
 
   // Owned objects map back to their policy through the mull.dev/policy label.
   const toOwner = (obj: KubernetesObject) => {
+    o.observed?.(obj);
     const policy = obj.metadata?.labels?.[policyLabel];
     if (policy && obj.metadata?.namespace) o.enqueue(`${obj.metadata.namespace}/${policy}`);
   };
@@ -92,6 +102,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
     name: string,
     path: string,
     list: () => Promise<KubernetesListObject<T>>,
+    transform: CacheShape<T>,
     fieldSelector?: string,
   ) =>
     resilientInformer<T>({
@@ -99,6 +110,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       kubeConfig,
       path,
       list,
+      transform,
       labelSelector,
       ...(fieldSelector ? { fieldSelector } : {}),
       onChange: toOwner,
@@ -112,6 +124,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       namespace
         ? apps.listNamespacedDeployment({ namespace, labelSelector })
         : apps.listDeploymentForAllNamespaces({ labelSelector }),
+    deploymentShape,
   );
   const services = ownedInformer<V1Service>(
     "services",
@@ -120,6 +133,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       namespace
         ? core.listNamespacedService({ namespace, labelSelector })
         : core.listServiceForAllNamespaces({ labelSelector }),
+    serviceShape,
   );
   const configMaps = ownedInformer<V1ConfigMap>(
     "configmaps",
@@ -128,6 +142,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       namespace
         ? core.listNamespacedConfigMap({ namespace, labelSelector })
         : core.listConfigMapForAllNamespaces({ labelSelector }),
+    configMapShape,
   );
   // Only Pending pods say anything the status needs (why a pool is short of GPUs); caching just
   // those keeps memory flat however many pods run.
@@ -139,15 +154,10 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       namespace
         ? core.listNamespacedPod({ namespace, labelSelector, fieldSelector: podSelector })
         : core.listPodForAllNamespaces({ labelSelector, fieldSelector: podSelector }),
+    podShape,
     podSelector,
   );
 
-  // List items come without kind/apiVersion; plan() keys objects by kind, so stamp them.
-  const typed = <T extends KubernetesObject>(
-    items: ReadonlyArray<T>,
-    kind: string,
-    apiVersion: string,
-  ): KubernetesObject[] => items.map((i) => ({ ...i, kind, apiVersion }));
   const ownedBy = (policy: string, uid: string) => (obj: KubernetesObject) =>
     obj.metadata?.labels?.[policyLabel] === policy &&
     (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid && r.controller);
@@ -157,13 +167,13 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       const p = policies.get(name, ns);
       return p ? { ...p, apiVersion: api.apiVersion, kind: api.kind } : undefined;
     },
-    // Filter before stamping: a namespace may hold thousands of other policies' objects.
+    // The cache shapes stamped kind and apiVersion, which plan() keys objects by.
     owned: (ns, policy, uid) => {
       const mine = ownedBy(policy, uid);
       return [
-        ...typed(deployments.list(ns).filter(mine), "Deployment", "apps/v1"),
-        ...typed(services.list(ns).filter(mine), "Service", "v1"),
-        ...typed(configMaps.list(ns).filter(mine), "ConfigMap", "v1"),
+        ...deployments.list(ns).filter(mine),
+        ...services.list(ns).filter(mine),
+        ...configMaps.list(ns).filter(mine),
       ];
     },
     deployment: (ns, name) => deployments.get(name, ns),
