@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { TestTimePolicy } from "../controller/policy/types.ts";
+import { maxEventMessage } from "../controller/reconcile-event.ts";
 import { errorMessage, type Logger } from "./log.ts";
 
 export type EventType = "Normal" | "Warning";
@@ -50,7 +51,7 @@ export function eventRecorder(
             },
             type,
             reason,
-            message: message.slice(0, 1024),
+            message: message.slice(0, maxEventMessage),
             source: { component },
             reportingComponent: `mull.dev/${component}`,
             reportingInstance: instance.slice(0, 128),

@@ -68,6 +68,7 @@ export class Manager {
         this.queue.add(key);
         o.metrics.queueDepth.set(this.queue.length);
       },
+      observed: (obj) => this.reconciler.observed(obj),
     });
     const core = o.kubeConfig.makeApiClient(CoreV1Api);
     this.planner = new PlannerRunner({ demand: o.demand, metrics: o.metrics, log: o.log });
@@ -81,6 +82,7 @@ export class Manager {
       log: o.log,
       planner: this.planner,
       ...(o.snapshots ? { snapshots: o.snapshots } : {}),
+      requeued: (key) => this.queue.isDue(key),
     });
     if (o.leaderElection) {
       const le = o.leaderElection;

@@ -5,13 +5,14 @@
 import type { KubernetesObject, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { findCondition } from "../controller/conditions.ts";
 import { canonicalJson } from "../controller/desired/hash.ts";
-import { poolName } from "../controller/desired/naming.ts";
+import { poolName, specHashAnnotation } from "../controller/desired/naming.ts";
 import { desiredState } from "../controller/desired/state.ts";
-import { plan } from "../controller/plan.ts";
+import { objectKey, plan } from "../controller/plan.ts";
 import { scalingEvent } from "../controller/planner/scaling-event.ts";
 import { pendingVerdict } from "../controller/pods.ts";
 import type { Role } from "../controller/policy/names.ts";
 import type { TestTimePolicy, TestTimePolicyStatus } from "../controller/policy/types.ts";
+import { reconcileEvent } from "../controller/reconcile-event.ts";
 import { computeStatus, type ObservedPool } from "../controller/status.ts";
 import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import type { EventRecorder } from "./events.ts";
@@ -35,6 +36,12 @@ export interface Writer {
   patchStatus(policy: TestTimePolicy, status: TestTimePolicyStatus): Promise<void>;
 }
 
+const unseenTtlMs = 30_000;
+
+function specHash(o: KubernetesObject): string | undefined {
+  return o.metadata?.annotations?.[specHashAnnotation];
+}
+
 export interface ReconcilerDeps {
   caches: Caches;
   writer: Writer;
@@ -46,12 +53,27 @@ export interface ReconcilerDeps {
   planner?: PlannerRunner;
   /** The fleet bus's snapshot bucket (mull operator --nats); without it, the ConfigMap only. */
   snapshots?: SnapshotWriter;
+  /**
+   * Whether another reconcile of this key is already due (the work queue's dirty mark). A status
+   * computed while the key is due again is superseded before it is read: its write is deferred to
+   * that reconcile, for at most `statusCoalesceMs`.
+   */
+  requeued?: (key: string) => boolean;
+  statusCoalesceMs?: number;
 }
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
   /** The last status this process wrote per policy uid: the cache may lag our own write. */
   private readonly written = new Map<string, string>();
+  /**
+   * Objects applied whose watch event has not arrived yet: object key -> the spec hash applied
+   * and when. The next reconcile often starts before the cache has the last objects of the one
+   * before; without this it would apply them (and announce them as created) a second time.
+   */
+  private readonly unseen = new Map<string, { hash: string | undefined; at: number }>();
+  /** Since when a differing status has been deferred, per policy uid. */
+  private readonly deferredSince = new Map<string, number>();
   /** Gauge label sets per policy, removed when the policy goes away. */
   private readonly series = new Map<string, Array<Record<string, string>>>();
 
@@ -79,20 +101,18 @@ export class Reconciler {
     const observed = this.d.caches.owned(namespace, name, uid);
     const todo = plan(desired.objects, observed);
     const log = this.d.log.with({ policy: key });
+    const now = this.nowMs();
 
     let firstError: unknown;
+    const created: KubernetesObject[] = [];
+    const pruned: KubernetesObject[] = [];
     for (const { object, reason } of todo.apply) {
+      if (this.applyInFlight(object, now)) continue;
       try {
         await this.d.writer.apply(object);
+        this.unseen.set(objectKey(object), { hash: specHash(object), at: this.nowMs() });
         log.info("applied", { kind: object.kind, name: object.metadata?.name, reason });
-        if (reason === "create") {
-          await this.d.events.event(
-            policy,
-            "Normal",
-            "Created",
-            `created ${object.kind} ${object.metadata?.name}`,
-          );
-        }
+        if (reason === "create") created.push(object);
       } catch (err) {
         firstError ??= new Error(
           `apply ${object.kind} ${object.metadata?.name}: ${errorMessage(err)}`,
@@ -103,12 +123,7 @@ export class Reconciler {
       try {
         await this.d.writer.delete(object);
         log.info("pruned", { kind: object.kind, name: object.metadata?.name });
-        await this.d.events.event(
-          policy,
-          "Normal",
-          "Pruned",
-          `deleted ${object.kind} ${object.metadata?.name}: its bin is no longer in the spec`,
-        );
+        pruned.push(object);
       } catch (err) {
         if ((err as { code?: number }).code === 404) continue;
         firstError ??= new Error(
@@ -119,6 +134,8 @@ export class Reconciler {
 
     // Routers on the bus read the same snapshot the ConfigMap holds; a bus outage defers it.
     await this.d.snapshots?.put(desired.snapshot);
+    const event = reconcileEvent(created, pruned);
+    if (event) await this.d.events.event(policy, "Normal", event.reason, event.message);
 
     const status = computeStatus({
       policy,
@@ -129,7 +146,7 @@ export class Reconciler {
       now: this.d.now?.() ?? new Date(),
     });
     this.exportMetrics(key, policy, status);
-    await this.writeStatus(policy, status);
+    await this.writeStatus(key, policy, status);
     await this.budgetEvents(policy, status);
     const scaled = planned && scalingEvent(planned.reasons);
     if (scaled) {
@@ -137,6 +154,31 @@ export class Reconciler {
       await this.d.events.event(policy, "Normal", scaled.reason, scaled.message);
     }
     if (firstError) throw firstError;
+  }
+
+  /**
+   * An owned object's watch event (add, update or delete) reached the cache: from now on the
+   * cache, not the memory of our apply, says what the object is.
+   */
+  observed(obj: KubernetesObject): void {
+    this.unseen.delete(objectKey(obj));
+  }
+
+  // Applied by us with this very content, and no event about the object since: the cache lags.
+  // An expectation older than `unseenTtlMs` is dropped (a watch that broke and relisted).
+  private applyInFlight(object: KubernetesObject, now: number): boolean {
+    const key = objectKey(object);
+    const mine = this.unseen.get(key);
+    if (!mine) return false;
+    if (now - mine.at > unseenTtlMs || mine.hash !== specHash(object)) {
+      this.unseen.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  private nowMs(): number {
+    return (this.d.now?.() ?? new Date()).getTime();
   }
 
   /** Records a failed reconcile on the policy (Degraded=True, an Event); never throws. */
@@ -176,16 +218,31 @@ export class Reconciler {
     };
   }
 
-  private async writeStatus(policy: TestTimePolicy, status: TestTimePolicyStatus): Promise<void> {
+  private async writeStatus(
+    key: string,
+    policy: TestTimePolicy,
+    status: TestTimePolicyStatus,
+  ): Promise<void> {
     const next = canonicalJson(status);
     const uid = policy.metadata.uid ?? "";
     if (next === canonicalJson(policy.status ?? {})) {
       this.written.set(uid, next);
+      this.deferredSince.delete(uid);
       return;
     }
     if (this.written.get(uid) === next) return;
+    // A cold start applies a policy's objects one by one; each watch event marks the key due
+    // again, and the controller-manager's status updates follow. Writing every intermediate
+    // status would cost several writes per policy for states nobody reads.
+    const now = this.nowMs();
+    const since = this.deferredSince.get(uid) ?? now;
+    if (this.d.requeued?.(key) && now - since < (this.d.statusCoalesceMs ?? 5000)) {
+      this.deferredSince.set(uid, since);
+      return;
+    }
     await this.d.writer.patchStatus(policy, status);
     this.written.set(uid, next);
+    this.deferredSince.delete(uid);
     this.d.log.info("status written", {
       policy: `${policy.metadata.namespace}/${policy.metadata.name}`,
       conditions: Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c.reason])),

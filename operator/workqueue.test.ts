@@ -61,3 +61,18 @@ test("shutDown releases waiting workers", async () => {
   q.shutDown();
   assert.equal(await pending, undefined);
 });
+
+test("isDue: a key is due while queued and while it runs after being added again", async () => {
+  const q = new WorkQueue();
+  assert.equal(q.isDue("a"), false);
+  q.add("a");
+  assert.equal(q.isDue("a"), true);
+  const key = (await q.get()) as string;
+  assert.equal(q.isDue("a"), false, "in hand and not added again");
+  q.add("a");
+  assert.equal(q.isDue("a"), true);
+  q.done(key);
+  assert.equal(q.isDue("a"), true, "queued again");
+  q.done((await q.get()) as string);
+  assert.equal(q.isDue("a"), false);
+});

@@ -92,6 +92,11 @@ export class WorkQueue {
     }
   }
 
+  /** Whether the key waits to be processed, or is being processed and was added again. */
+  isDue(key: string): boolean {
+    return this.dirty.has(key);
+  }
+
   get length(): number {
     return this.queue.length;
   }

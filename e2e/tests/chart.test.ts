@@ -575,12 +575,16 @@ test("chart: helm install; the operator runs on the chart's ServiceAccount token
   // Leader election ran in the release namespace under the downward-API identity.
   const lease = await getJson(["-n", ns, "get", "lease", "mull-operator"]);
   assert.equal(lease.spec.holderIdentity, podName);
-  // Events (core/v1 create) from the operator.
-  const created = await waitFor("Created events on tiny", async () => {
-    const evs = (await policyEvents(ns, "tiny")).filter((e) => e.reason === "Created");
-    return evs.length >= 5 ? evs : undefined;
-  });
-  for (const e of created) assert.equal(e.reportingComponent, "mull.dev/mull-operator");
+  // Events (core/v1 create) from the operator: one for everything the first reconcile created.
+  const created = await waitFor("a Created event on tiny", async () =>
+    (await policyEvents(ns, "tiny")).find((e) => e.reason === "Created"),
+  );
+  assert.equal(
+    created.message,
+    "created 4 Deployments, 4 Services and 1 ConfigMap: " +
+      "tiny-b1-proposer, tiny-b1-verifier, tiny-b2-proposer, tiny-b2-verifier, tiny-router",
+  );
+  assert.equal(created.reportingComponent, "mull.dev/mull-operator");
 
   // Pruning (delete): drop bin 2; its pools go and a Pruned event is recorded.
   await applyDoc(
@@ -601,6 +605,10 @@ test("chart: helm install; the operator runs on the chart's ServiceAccount token
     (await policyEvents(ns, "tiny")).find((e) => e.reason === "Pruned"),
   );
   assert.equal(pruned.type, "Normal");
+  assert.equal(
+    pruned.message,
+    "pruned 2 Deployments and 2 Services no longer in the spec: tiny-b2-proposer, tiny-b2-verifier",
+  );
   const after = await waitReady(ns, "tiny");
   assert.equal(after.status.gpus.requested, 2);
 
@@ -690,7 +698,7 @@ test("chart: operator.watchNamespace gives namespaced RBAC that is enough, and o
     .items;
   assert.equal(deploys.length, 2);
   await kubectl(["-n", watched, "get", "configmap", "solo-router"]);
-  await waitFor("Created events on solo", async () =>
+  await waitFor("a Created event on solo", async () =>
     (await policyEvents(watched, "solo")).some((e) => e.reason === "Created") ? true : undefined,
   );
   const lease = await getJson(["-n", ns, "get", "lease", "mull-operator"]);
