@@ -196,8 +196,11 @@ export async function main(argv: string[]): Promise<number> {
     await waitFor(
       `${deployments} Deployments and ${n} statuses`,
       async () => {
-        const d = await apps.listNamespacedDeployment({ namespace: nsOp });
-        if (d.items.length < deployments) return undefined;
+        // A one-item page says how many there are (remainingItemCount) without the API server
+        // serialising thousands of Deployments every second of the operator's run.
+        const page = await apps.listNamespacedDeployment({ namespace: nsOp, limit: 1 });
+        const count = page.items.length + (page.metadata?.remainingItemCount ?? 0);
+        if (count < deployments) return undefined;
         const list = (await custom.listNamespacedCustomObject({
           group: "mull.dev",
           version: "v1alpha1",

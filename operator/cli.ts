@@ -1,7 +1,6 @@
 // `mull operator`: runs the TestTimePolicy operator. See operator/README.md.
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { defaultDemandWindowOptions } from "../controller/planner/demand.ts";
 import { defaultPolicyBucket } from "../proto/bus/naming.ts";
@@ -15,6 +14,7 @@ import {
 import { DemandSubscriber } from "./bus/demand-subscriber.ts";
 import { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import { serveHttp } from "./http.ts";
+import { SharedConnectionsKubeConfig } from "./kubeconfig.ts";
 import { createLogger, errorMessage, type Level } from "./log.ts";
 import { Manager } from "./manager.ts";
 import { createMetrics } from "./metrics.ts";
@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger(level, { component: "operator", identity });
   const namespace = str("namespace");
 
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new SharedConnectionsKubeConfig();
   const kubeconfigPath = str("kubeconfig");
   if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
   else kubeConfig.loadFromDefault();
