@@ -98,6 +98,24 @@ describe("solve", () => {
     );
   });
 
+  it("a failure after the probe carries what the request had spent, for the transport to count", async () => {
+    // Call 0 is the probe; the search's first call fails.
+    const b = fakeBackends({ failProposerFrom: 1 });
+    const error = await engine.solve(makeRequest({ strategy: Strategy.beam }), makeContext(b)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof EngineError, String(error));
+    assert.equal(error.code, "UNAVAILABLE");
+    const probeTokens = b.proposer.calls[0]?.completionTokens ?? 0;
+    assert.ok(probeTokens > 0);
+    assert.ok(
+      (error.usage?.proposerCompletionTokens ?? 0) >= probeTokens,
+      JSON.stringify(error.usage),
+    );
+    assert.ok((error.usage?.verifierTokens ?? 0) > 0, "the probe was scored");
+  });
+
   it("answers CANCELLED when the caller cancels before anything is scored", async () => {
     const controller = new AbortController();
     controller.abort();

@@ -16,13 +16,13 @@ import { aggregationName } from "./aggregate.ts";
 import type { EstimateDifficulty, Solve, SolveContext } from "./api.ts";
 import type { ScoredCandidate } from "./candidate.ts";
 import { binForScore, checkHint, probe } from "./difficulty.ts";
-import { invalidArgument } from "./errors.ts";
+import { EngineError, invalidArgument } from "./errors.ts";
 import { type EngineOptions, type EngineOptionsInput, resolveOptions } from "./options.ts";
 import { checkPrompt, checkRequestId } from "./request-checks.ts";
 import { SeedAllocator } from "./seeds.ts";
 import { SearchCut, Session } from "./session.ts";
 import { STRATEGIES } from "./strategies/index.ts";
-import { cutError, runStrategy } from "./strategies/strategy.ts";
+import { cutError, runStrategy, type StrategyResult } from "./strategies/strategy.ts";
 import {
   checkOverride,
   chooseConfig,
@@ -132,7 +132,7 @@ async function estimate(
     try {
       ({ score, candidates: probed } = await probe(session, k));
     } catch (error) {
-      throw error instanceof SearchCut ? cutError(error) : error;
+      throw withUsage(error instanceof SearchCut ? cutError(error) : error, session);
     }
     bin = binForScore(score, policy.thresholds, plan.bins);
   }
@@ -170,16 +170,21 @@ async function solve(
     probe: probed,
     choice,
   } = await estimate(request, context, options);
-  // The probe ran on the bin-0 pools; the search runs on the bin's own.
-  if (plan.hint === undefined) {
-    await context.ready?.(bin);
-    session.backends = context.backendsFor(bin);
+  let result: StrategyResult;
+  try {
+    // The probe ran on the bin-0 pools; the search runs on the bin's own.
+    if (plan.hint === undefined) {
+      await context.ready?.(bin);
+      session.backends = context.backendsFor(bin);
+    }
+    result = await runStrategy(STRATEGIES[choice.config.strategy], {
+      session,
+      config: choice.config,
+      probe: probed,
+    });
+  } catch (error) {
+    throw withUsage(error, session);
   }
-  const result = await runStrategy(STRATEGIES[choice.config.strategy], {
-    session,
-    config: choice.config,
-    probe: probed,
-  });
   const response = create(SolveResponseSchema, {
     requestId: plan.requestId,
     answer: result.answer,
@@ -223,4 +228,10 @@ async function estimateDifficulty(
     budgetLevel: choice.level,
     usage: toProtoUsage(session.ledger.usage),
   });
+}
+
+// A failed request's spending so far travels with its error (see EngineError.usage).
+function withUsage(error: unknown, session: Session): unknown {
+  if (error instanceof EngineError) error.usage = { ...session.ledger.usage };
+  return error;
 }

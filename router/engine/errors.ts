@@ -1,6 +1,8 @@
 // Errors the engine raises on purpose. Each carries the status a transport should answer with,
 // so the gRPC shell maps them without knowing why they happened.
 
+import type { UsageCounts } from "./usage.ts";
+
 export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "NOT_FOUND"
@@ -14,6 +16,9 @@ export type ErrorCode =
 
 export class EngineError extends Error {
   readonly code: ErrorCode;
+  // What the request had spent when it failed (a cancelled or timed-out search still cost the
+  // fleet its finished calls), so a transport can account it.
+  usage?: UsageCounts;
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = "EngineError";

@@ -20,6 +20,7 @@ import type { BinTraffic } from "../bin-traffic.ts";
 import type { SolveContext } from "../engine/api.ts";
 import type { Engine } from "../engine/engine.ts";
 import { EngineError } from "../engine/errors.ts";
+import type { UsageCounts } from "../engine/usage.ts";
 import { policyFormats } from "../formats/index.ts";
 import { type RouterMetrics, strategyLabel } from "../metrics.ts";
 import type { PolicySource } from "../policy/policy-source.ts";
@@ -193,6 +194,16 @@ async function handle<T extends Answer>(
       if (clientCancelled(deadline.signal)) code = "CANCELLED";
       return result;
     } catch (error) {
+      // What a failed search had spent is still the fleet's work: count it like a solved one's.
+      if (error instanceof EngineError && error.usage) {
+        recordUsage(
+          deps,
+          policy,
+          String(inBin ?? request.difficultyHint ?? 0),
+          strategy,
+          error.usage,
+        );
+      }
       if (traffic && inBin !== undefined) traffic.failed(policy, inBin);
       throw error;
     } finally {
@@ -232,10 +243,27 @@ function recordSolved(deps: SolveServiceDeps, policy: PolicySnapshot, r: SolveRe
   if (r.partial) m.partials.inc({ policy: policy.name, bin });
   const usage = r.usage;
   if (usage === undefined) return;
+  recordUsage(deps, policy, bin, strategy, {
+    generations: usage.generations,
+    proposerPromptTokens: Number(usage.proposerPromptTokens),
+    proposerCompletionTokens: Number(usage.proposerCompletionTokens),
+    verifierTokens: Number(usage.verifierTokens),
+  });
+}
+
+function recordUsage(
+  deps: SolveServiceDeps,
+  policy: PolicySnapshot,
+  bin: string,
+  strategy: string,
+  usage: Omit<UsageCounts, "backendCalls">,
+): void {
+  const m = deps.metrics;
+  if (m === undefined) return;
   m.generations.inc({ policy: policy.name, bin, strategy }, usage.generations);
   m.tokens.inc(
     { policy: policy.name, bin, role: "proposer" },
-    Number(usage.proposerPromptTokens + usage.proposerCompletionTokens),
+    usage.proposerPromptTokens + usage.proposerCompletionTokens,
   );
-  m.tokens.inc({ policy: policy.name, bin, role: "verifier" }, Number(usage.verifierTokens));
+  m.tokens.inc({ policy: policy.name, bin, role: "verifier" }, usage.verifierTokens);
 }

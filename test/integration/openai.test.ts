@@ -442,7 +442,7 @@ test("429 at capacity, shared with gRPC: a gRPC call holds the only slot", async
 });
 
 test("504 when the deadline passes with nothing to answer; a longer one answers or is partial", async () => {
-  const { stack, openai } = await startFrontDoor({
+  const { stack, openai, baseURL } = await startFrontDoor({
     bins: 1,
     speed: speedConfig(1),
     levels: [{ strategy: Strategy.revision, generations: 16, sequentialRatio: 1 }],
@@ -472,6 +472,40 @@ test("504 when the deadline passes with nothing to answer; a longer one answers 
     } catch (error) {
       assert.equal((error as InstanceType<typeof OpenAI.APIError>).status, 504);
     }
+    // A stream is bounded the same way: refused with 504 before any event, or ended by the
+    // deadline with its best so far (or an error event), then [DONE].
+    const url = `${baseURL}/chat/completions`;
+    const bounded = async (res: Response) => {
+      if (res.status !== 200) {
+        assert.equal(res.status, 504);
+        return;
+      }
+      const events = (await res.text()).split("\n\n").filter(Boolean);
+      assert.equal(events.at(-1), "data: [DONE]");
+      const last = JSON.parse((events.at(-2) ?? "").slice("data: ".length));
+      assert.ok(
+        last.error?.code === "deadline_exceeded" ||
+          (last.mull?.event === "final" && last.mull.partial === true),
+        JSON.stringify(last),
+      );
+    };
+    await bounded(
+      await fetch(url, {
+        method: "POST",
+        headers: { "X-Request-Timeout": "0.001" },
+        body: JSON.stringify({ ...hard, stream: true }),
+      }),
+    );
+    await bounded(
+      await fetch(url, {
+        method: "POST",
+        body: JSON.stringify({
+          ...chat(),
+          stream: true,
+          mull: { difficulty_hint: 1, max_generations: 16, timeout_ms: 1_500 },
+        }),
+      }),
+    );
     const proposer = stack.fleet.replicas.find((r) => r.role === "proposer");
     await until(() => proposer?.server.scheduler.running === 0, "the fleet stops working");
   } finally {
@@ -533,16 +567,17 @@ test("a client that disconnects mid-stream: the engine stops, the slot is releas
   try {
     const controller = new AbortController();
     const stream = await openai.chat.completions.create(
-      withMull(chatStream(), { difficulty_hint: 1, max_generations: 16 }),
+      // No hint: the probe runs first, and the client hangs up once it has seen the bin.
+      withMull(chatStream(), { max_generations: 16 }),
       { signal: controller.signal },
     );
     const seen: MullChunk[] = [];
     for await (const chunk of stream) {
       seen.push(chunk as MullChunk);
       // The client library ends the iteration quietly on its own abort.
-      if (seen.length === 2) controller.abort();
+      if (chunk && (chunk as MullChunk).mull?.event === "difficulty") controller.abort();
     }
-    assert.equal(seen.length, 2, "the client read two chunks, then hung up");
+    assert.equal(seen.at(-1)?.mull?.event, "difficulty", "the client hung up after the bin");
     assert.ok(
       seen.every((c) => c.mull?.event !== "final"),
       "it left before the answer",
@@ -557,6 +592,12 @@ test("a client that disconnects mid-stream: the engine stops, the slot is releas
     const requests = await metric(stack, "mull_requests_total");
     assert.match(requests, /code="CANCELLED"\} 1/, requests);
     assert.doesNotMatch(requests, /code="OK"/);
+    // The work done before the client left is accounted: its probe's tokens are counted.
+    const tokens = await stack.router.metrics.tokens.get();
+    const proposerTokens = tokens.values
+      .filter((v) => v.labels.role === "proposer")
+      .reduce((sum, v) => sum + v.value, 0);
+    assert.ok(proposerTokens > 0, JSON.stringify(tokens.values));
     assert.match(
       await metric(stack, "mull_http_responses_total"),
       /route="\/v1\/chat\/completions",code="499"\} 1/,
