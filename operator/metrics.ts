@@ -14,6 +14,7 @@ export interface OperatorMetrics {
   informerRestarts: Counter<"informer">;
   demand: Gauge<"namespace" | "policy" | "bin">;
   binMaxLevel: Gauge<"namespace" | "policy" | "bin">;
+  binExpectedAccuracy: Gauge<"namespace" | "policy" | "bin">;
   plannerDecisions: Counter<"reason">;
   busWrites: Counter<"op" | "result">;
   demandReports: Counter<"result">;
@@ -81,6 +82,12 @@ export function createMetrics(): OperatorMetrics {
     binMaxLevel: new Gauge({
       name: "mull_operator_bin_max_level",
       help: "The budget level in force per bin (0-based; the planner's cap when budget-limited).",
+      labelNames: ["namespace", "policy", "bin"],
+      registers,
+    }),
+    binExpectedAccuracy: new Gauge({
+      name: "mull_operator_bin_expected_accuracy",
+      help: "expectedAccuracy of the strategy-table level in force per bin (absent when the table has none).",
       labelNames: ["namespace", "policy", "bin"],
       registers,
     }),

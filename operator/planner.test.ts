@@ -132,3 +132,25 @@ test("PlannerRunner: steps only when due or the spec changed; other reconciles r
   assert.equal(runner.plan(edited)?.pools[0]?.replicas, 6, "a spec change steps too (held demand)");
   assert.equal(runner.plan(edited)?.reasons.length, 0);
 });
+
+test("PlannerRunner: exports the expectedAccuracy of the level in force, and none without one", async () => {
+  const { runner, demand, metrics } = setup();
+  demand.set("ns1/math", busy);
+  const withAccuracy = policy();
+  const bin1 = withAccuracy.spec.bins.find((b) => b.bin === 1);
+  assert.ok(bin1);
+  bin1.strategies.forEach((l, i) => {
+    l.expectedAccuracy = 0.5 + i / 10;
+  });
+  const out = runner.plan(withAccuracy);
+  const level = out?.maxLevels.find((l) => l.bin === 1)?.level;
+  assert.ok(level !== undefined);
+  const series =
+    /mull_operator_bin_expected_accuracy\{namespace="ns1",policy="math",bin="1"\} (\S+)/;
+  assert.equal(Number(series.exec(await metrics.registry.metrics())?.[1]), 0.5 + level / 10);
+  // The table edited to carry no accuracy (a new generation): the series goes.
+  const without = policy();
+  without.metadata.generation = 2;
+  runner.plan(without);
+  assert.doesNotMatch(await metrics.registry.metrics(), series);
+});

@@ -89,10 +89,15 @@ export class PlannerRunner {
     }
     this.due.delete(key);
     for (const labels of this.series.get(key) ?? []) {
-      this.d.metrics.demand.remove(labels);
-      this.d.metrics.binMaxLevel.remove(labels);
+      this.removeSeries(labels);
     }
     this.series.delete(key);
+  }
+
+  private removeSeries(labels: Record<string, string>): void {
+    this.d.metrics.demand.remove(labels);
+    this.d.metrics.binMaxLevel.remove(labels);
+    this.d.metrics.binExpectedAccuracy.remove(labels);
   }
 
   /** Leadership lost: whoever leads next writes the state; ours may go stale meanwhile. */
@@ -108,15 +113,17 @@ export class PlannerRunner {
       const labels = { namespace, policy: name, bin: String(l.bin) };
       this.d.metrics.demand.set(labels, l.requestsPerSecond ?? 0);
       this.d.metrics.binMaxLevel.set(labels, l.level);
+      // The efficiency dashboard weighs each bin's requests by this to count correct answers.
+      const accuracy = policy.spec.bins.find((b) => b.bin === l.bin)?.strategies[l.level]
+        ?.expectedAccuracy;
+      if (accuracy === undefined) this.d.metrics.binExpectedAccuracy.remove(labels);
+      else this.d.metrics.binExpectedAccuracy.set(labels, accuracy);
       sets.push(labels);
     }
     const stale = (this.series.get(key) ?? []).filter(
       (old) => !sets.some((s) => s.bin === old.bin),
     );
-    for (const labels of stale) {
-      this.d.metrics.demand.remove(labels);
-      this.d.metrics.binMaxLevel.remove(labels);
-    }
+    for (const labels of stale) this.removeSeries(labels);
     this.series.set(key, sets);
     for (const d of out.reasons) this.d.metrics.plannerDecisions.inc({ reason: d.reason });
   }
