@@ -18,4 +18,4 @@ echo "== tests"
 exec node --test --test-timeout=900000 --test-global-setup=e2e/global-setup.ts \
   'proto/**/*.test.ts' 'controller/**/*.test.ts' 'router/**/*.test.ts' 'sim/**/*.test.ts' 'calibrate/**/*.test.ts' \
   'operator/**/*.test.ts' 'demo/**/*.test.ts' 'bench/**/*.test.ts' 'crds/**/*.test.ts' \
-  'test/**/*.test.ts' 'e2e/tests/**/*.test.ts'
+  'test/**/*.test.ts' 'dashboards/**/*.test.ts' 'e2e/tests/**/*.test.ts'

@@ -270,7 +270,12 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
   assert.deepEqual(kinds(defaults), [
     `ClusterRole/mull-operator-${ns}`,
     `ClusterRoleBinding/mull-operator-${ns}`,
+    "ConfigMap/mull-dashboard-efficiency",
+    "ConfigMap/mull-dashboard-fleet",
+    "ConfigMap/mull-dashboard-operator",
+    "ConfigMap/mull-dashboard-router",
     "Deployment/mull-operator",
+    "PodDisruptionBudget/mull-operator",
     "Role/mull-operator-leader-election",
     "RoleBinding/mull-operator-leader-election",
     "Service/mull-operator-metrics",
@@ -296,15 +301,23 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
     "--log-level=info",
   ]);
   assert.deepEqual(
-    c.env.map((e: { name: string; valueFrom: { fieldRef: { fieldPath: string } } }) => [
-      e.name,
-      e.valueFrom.fieldRef.fieldPath,
-    ]),
+    c.env.map(
+      (e: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }) => [
+        e.name,
+        e.value ?? e.valueFrom?.fieldRef.fieldPath,
+      ],
+    ),
     [
       ["POD_NAME", "metadata.name"],
       ["POD_NAMESPACE", "metadata.namespace"],
+      // Half the default 256Mi memory limit (operator.heapPercent).
+      ["NODE_OPTIONS", "--max-old-space-size=128"],
     ],
   );
+  assert.deepEqual(c.resources, {
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { memory: "256Mi" },
+  });
   assert.equal(c.livenessProbe.httpGet.path, "/healthz");
   assert.equal(c.readinessProbe.httpGet.path, "/readyz");
   assert.equal(c.livenessProbe.httpGet.port, "metrics");
@@ -338,8 +351,15 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
     "operator.tolerations[0].operator=Exists",
   ]);
   assert.deepEqual(kinds(full), [
+    "ConfigMap/mull-dashboard-efficiency",
+    "ConfigMap/mull-dashboard-fleet",
+    "ConfigMap/mull-dashboard-operator",
+    "ConfigMap/mull-dashboard-router",
     "Deployment/mull-operator",
     "Deployment/mull-router",
+    "PodDisruptionBudget/mull-operator",
+    "PodDisruptionBudget/mull-router",
+    "PodMonitor/mull-pools",
     "Role/mull-operator",
     "Role/mull-operator-leader-election",
     "RoleBinding/mull-operator",
@@ -420,10 +440,10 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
       selected[0]?.spec.ports.some((p: { name: string }) => p.name === sm.spec.endpoints[0].port),
     );
   }
-  // No ServiceMonitor CRD in this cluster: those two are checked by rendering only.
+  // No prometheus-operator CRDs in this cluster: the monitors are checked by rendering only.
   await dryRun(
     ns,
-    full.filter((m) => m.kind !== "ServiceMonitor"),
+    full.filter((m) => m.kind !== "ServiceMonitor" && m.kind !== "PodMonitor"),
   );
 
   // values.schema.json and the template guards reject bad values before anything is applied.
@@ -480,8 +500,14 @@ test("chart: helm install; the operator runs on the chart's ServiceAccount token
   assert.deepEqual(kinds(made), [
     `ClusterRole/mull-operator-${ns}`,
     `ClusterRoleBinding/mull-operator-${ns}`,
+    "ConfigMap/mull-dashboard-efficiency",
+    "ConfigMap/mull-dashboard-fleet",
+    "ConfigMap/mull-dashboard-operator",
+    "ConfigMap/mull-dashboard-router",
     "Deployment/mull-operator",
     "Deployment/mull-router",
+    "PodDisruptionBudget/mull-operator",
+    "PodDisruptionBudget/mull-router",
     "Role/mull-operator-leader-election",
     "RoleBinding/mull-operator-leader-election",
     "Service/mull-operator-metrics",
@@ -651,7 +677,12 @@ test("chart: operator.watchNamespace gives namespaced RBAC that is enough, and o
   });
   const made = await releaseObjects(release, ns);
   assert.deepEqual(kinds(made), [
+    "ConfigMap/mull-ns-dashboard-efficiency",
+    "ConfigMap/mull-ns-dashboard-fleet",
+    "ConfigMap/mull-ns-dashboard-operator",
+    "ConfigMap/mull-ns-dashboard-router",
     "Deployment/mull-ns-operator",
+    "PodDisruptionBudget/mull-ns-operator",
     "Role/mull-ns-operator",
     "Role/mull-ns-operator-leader-election",
     "RoleBinding/mull-ns-operator",

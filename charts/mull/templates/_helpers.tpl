@@ -101,3 +101,62 @@ app.kubernetes.io/component: router
 {{- define "mull.operator.watchNamespace" -}}
 {{- .Values.operator.watchNamespace }}
 {{- end }}
+
+{{/*
+The operator's --max-old-space-size in MB: heapPercent of resources.limits.memory (a Kubernetes
+quantity: plain bytes, k/M/G/T or Ki/Mi/Gi/Ti). Empty without a memory limit or with heapPercent 0.
+*/}}
+{{- define "mull.operator.heapMB" -}}
+{{- $limit := toString (dig "limits" "memory" "" .Values.operator.resources) }}
+{{- $percent := int .Values.operator.heapPercent }}
+{{- if and $limit (gt $percent 0) }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $limit }}
+{{- $unit := trimPrefix $number $limit }}
+{{- $factors := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
+{{- if or (not $number) (not (hasKey $factors $unit)) }}
+{{- fail (printf "operator.resources.limits.memory %q is not a memory quantity heapPercent can size the heap from" $limit) }}
+{{- end }}
+{{- $bytes := mulf (float64 $number) (get $factors $unit) }}
+{{- divf (mulf $bytes (float64 $percent)) 104857600.0 | floor | int }}
+{{- end }}
+{{- end }}
+
+{{/*
+topologySpreadConstraints with the component's selector labels filled in where a constraint has
+no labelSelector. Call with (dict "constraints" <list> "selector" <selector labels YAML>).
+*/}}
+{{- define "mull.topologySpread" -}}
+{{- $selector := fromYaml .selector }}
+{{- $out := list }}
+{{- range .constraints }}
+{{- $c := deepCopy . }}
+{{- if not (hasKey $c "labelSelector") }}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" $selector) }}
+{{- end }}
+{{- $out = append $out $c }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* The namespaces whose vLLM pools get pool NetworkPolicies and the pools' PodMonitor. */}}
+{{- define "mull.poolNamespaces" -}}
+{{- $ns := .Values.networkPolicy.pools.namespaces }}
+{{- if not $ns }}
+{{- $ns = list .Release.Namespace }}
+{{- with .Values.operator.watchNamespace }}
+{{- $ns = append $ns . }}
+{{- end }}
+{{- end }}
+{{- toJson (uniq $ns) }}
+{{- end }}
+
+{{/* The policy the router serves: its ConfigMap is <policy>-router (controller/desired/naming.ts). */}}
+{{- define "mull.router.policy" -}}
+{{- trimSuffix "-router" .Values.router.policyConfigMap }}
+{{- end }}
+
+{{/* Labels the operator puts on every vLLM pool pod (controller/desired/naming.ts poolLabels). */}}
+{{- define "mull.poolSelector" -}}
+app.kubernetes.io/name: vllm
+app.kubernetes.io/managed-by: mull-operator
+{{- end }}
