@@ -33,6 +33,7 @@ COPY proto /app/proto
 COPY router /app/router
 COPY sim /app/sim
 COPY demo /app/demo
+COPY calibrate /app/calibrate
 COPY image/mull /usr/local/bin/mull
 # Nothing is written outside /tmp (an emptyDir in the chart): the root filesystem can be read-only.
 ENV NODE_ENV=production

@@ -163,6 +163,17 @@ test("the root filesystem: production dependencies only, no tests, the pinned no
   assert.equal(node.trim(), `v${pkg.devDependencies.node}`);
 });
 
+test("every command but bench (a development tool, left out) loads in the image", async () => {
+  const help = await runToEnd(["--help"]);
+  const commands = [...help.out.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1] as string);
+  assert.ok(commands.includes("calibrate") && commands.includes("router"), help.out);
+  for (const command of commands.filter((c) => c !== "bench")) {
+    const r = await runToEnd([command, "--help"]);
+    assert.equal(r.code, 0, `mull ${command} --help: ${r.err}`);
+    assert.match(r.out, new RegExp(`usage: mull ${command}`), command);
+  }
+});
+
 test("the image runs mull operator --help as its user", async () => {
   const r = await runToEnd(["operator", "--help"]);
   assert.equal(r.code, 0, r.err);
