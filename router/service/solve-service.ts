@@ -18,6 +18,7 @@ import type { Admission } from "../admission.ts";
 import type { FleetBackends } from "../backends/fleet-backends.ts";
 import type { BinTraffic } from "../bin-traffic.ts";
 import type { SolveContext } from "../engine/api.ts";
+import { echo } from "../engine/echo.ts";
 import type { Engine } from "../engine/engine.ts";
 import { EngineError } from "../engine/errors.ts";
 import type { UsageCounts } from "../engine/usage.ts";
@@ -213,7 +214,7 @@ async function handle<T extends Answer>(
   } catch (error) {
     code = errorCode(error);
     if (code === "INTERNAL") {
-      deps.logError?.(`request ${request.requestId}: ${(error as Error)?.message}`, error);
+      deps.logError?.(`request ${echo(request.requestId)}: ${(error as Error)?.message}`, error);
     }
     throw error;
   } finally {
