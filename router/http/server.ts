@@ -13,6 +13,7 @@ import type { Duplex } from "node:stream";
 import type { SolveEvent, SolveResponse } from "../../proto/gen/mull/v1/router_pb.ts";
 import { invalidArgument } from "../engine/errors.ts";
 import type { RouterMetrics } from "../metrics.ts";
+import { resolvePolicy } from "../policy/resolve-policy.ts";
 import type { CallLifetime } from "../service/deadline.ts";
 import type { SolveService } from "../service/solve-service.ts";
 import type { ApiKeys } from "./api-keys.ts";
@@ -59,6 +60,7 @@ export interface HttpFrontDoor {
 }
 
 const ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/models"] as const;
+const MODEL_PREFIX = "/v1/models/";
 // The request id is echoed in the x-request-id header, which can carry only visible ASCII (the
 // id's own bounds are the shared validation's).
 const ECHOABLE_ID = /^[\x21-\x7e]+$/;
@@ -84,7 +86,11 @@ export async function startHttpFrontDoor(
     },
     (req, res) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
-      const route = (ROUTES as readonly string[]).includes(path) ? path : "other";
+      const route = (ROUTES as readonly string[]).includes(path)
+        ? path
+        : path.startsWith(MODEL_PREFIX)
+          ? "/v1/models/{model}"
+          : "other";
       active.add(res);
       res.on("error", () => {
         // The client went away mid-write; the close handler below cancels the request.
@@ -134,6 +140,16 @@ export async function startHttpFrontDoor(
       const created = Math.floor(Date.now() / 1000);
       const policies = service.policies.names().flatMap((n) => service.policies.get(n) ?? []);
       return sendJson(res, 200, modelsBody(policies, created));
+    }
+    if (path.startsWith(MODEL_PREFIX)) {
+      if (req.method !== "GET") return methodNotAllowed(res, "GET");
+      // GET /v1/models/{model}: one policy, by either of its names (a bad escape is no model).
+      let name = "";
+      try {
+        name = decodeURIComponent(path.slice(MODEL_PREFIX.length));
+      } catch {}
+      const policy = resolvePolicy(service.policies, name);
+      return sendJson(res, 200, modelsBody([policy], Math.floor(Date.now() / 1000)).data[0]);
     }
     const kind: CompletionKind | undefined =
       path === "/v1/chat/completions" ? "chat" : path === "/v1/completions" ? "text" : undefined;

@@ -187,6 +187,10 @@ test("text completions and the model list; <namespace>/<policy> names the same p
       models.map((m) => [m.id, m.object, m.owned_by]),
       [[POLICY, "model", "default"]],
     );
+    for (const id of [POLICY, "default/math"]) {
+      assert.equal((await openai.models.retrieve(id)).id, POLICY, id);
+    }
+    await assert.rejects(openai.models.retrieve("other/math"), OpenAI.NotFoundError);
   } finally {
     await stack.close();
   }
