@@ -117,12 +117,17 @@ export async function main(argv: string[]): Promise<number> {
       gpus: { type: "string", default: "24" },
       rate: { type: "string" },
       seed: { type: "string", default: "1" },
+      steps: { type: "string", default: "3" },
+      "demand-window": { type: "string", default: "10" },
+      "skip-reaction": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
     process.stdout.write(
-      "usage: mull bench planner [--gpus 24] [--rate R (default: 3 and 6 req/s)] [--seed 1]\n",
+      "usage: mull bench planner [--gpus 24] [--rate R (default: 3 and 6 req/s)] [--seed 1]\n" +
+        "                         [--steps 3] [--demand-window 10] [--skip-reaction]\n" +
+        "(the reaction part needs the e2e control plane and nats-server, started if none runs)\n",
     );
     return 0;
   }
@@ -148,5 +153,27 @@ export async function main(argv: string[]): Promise<number> {
         `planner / static accuracy-weighted goodput: ${(planned.goodput / fixed.goodput).toFixed(2)}x\n\n`,
     );
   }
+  if (values["skip-reaction"]) return 0;
+  const { measureReaction } = await import("./planner-reaction.ts");
+  const r = await measureReaction(Number(values.steps), Number(values["demand-window"]));
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)] ?? Number.NaN;
+  };
+  const secs = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(", ");
+  const line = (k: string, xs: number[]) =>
+    process.stdout.write(
+      `  ${k.padEnd(46)} median ${(median(xs) / 1000).toFixed(2)} s   (${secs(xs)})\n`,
+    );
+  process.stdout.write(
+    `reaction on the real control plane and nats-server (demand window ${r.demandWindowSeconds} s, reports every 1 s, step 0.5 → 3 req/s)\n`,
+  );
+  line("demand step → Deployment replicas written", r.replicasMs);
+  line("baseline: minReplicas edit → replicas written", r.baselineMs);
+  line("demand step → router ConfigMap max_level", r.configMapLevelMs);
+  line("demand step → KV snapshot max_level (routers)", r.kvLevelMs);
+  process.stdout.write(
+    `demand-driven / spec-edit reaction: ${(median(r.replicasMs) / median(r.baselineMs)).toFixed(1)}x\n`,
+  );
   return 0;
 }
