@@ -1,6 +1,7 @@
 // The operator on the fleet bus, on the real control plane with a real nats-server: each
-// policy's snapshot appears in the KV bucket, changes with the spec, is not rewritten by resyncs
-// or by a new leader, disappears with the policy; and the routers' demand reports reach it.
+// policy's snapshot appears in the KV bucket, changes with the spec, is written by the leader
+// only, is not rewritten by resyncs or by a new leader, disappears with the policy; and the
+// routers' demand reports reach every replica.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -33,6 +34,12 @@ test("operator --nats: snapshots written on change only, deleted with the policy
   });
   const args = [`--nats=${url}`, `--bucket=${bucket}`, "--resync-period=2"];
   const op = await startOperator(t, { namespace: ns, args });
+  await waitFor(
+    "the first operator to lead",
+    async () => (await op.metric("mull_operator_leader")) === 1,
+  );
+  // A standby replica: same Lease, same bus; it must not write.
+  const standby = await startOperator(t, { namespace: ns, args });
   await applyDoc(ns, policyDoc("math", pool));
   await waitReady(ns, "math");
 
@@ -85,15 +92,21 @@ test("operator --nats: snapshots written on change only, deleted with the policy
   });
   assert.ok(changed.revision > ready.revision);
 
-  // A new operator (a new leader) compares with the bucket and writes nothing.
+  // Only the leader wrote; when it goes, the standby leads, compares with the bucket and writes
+  // nothing.
+  assert.equal(await standby.metric("mull_operator_leader"), 0);
+  assert.equal(await standby.metric("mull_operator_bus_writes_total"), 0);
   op.child.kill("SIGTERM");
   await op.exited;
-  const next = await startOperator(t, { namespace: ns, args });
+  const next = standby;
   await waitFor(
-    "the new leader to reconcile twice",
-    async () => (await next.metric("mull_operator_reconciles_total")) >= 2,
+    "the standby to lead and reconcile twice",
+    async () =>
+      (await next.metric("mull_operator_leader")) === 1 &&
+      (await next.metric("mull_operator_reconciles_total")) >= 2,
   );
   assert.equal(await next.metric("mull_operator_bus_writes_total", { result: "written" }), 0);
+  assert.ok((await next.metric("mull_operator_bus_writes_total", { result: "unchanged" })) > 0);
   assert.equal((await entry(kv, key))?.revision, changed.revision);
 
   // Demand reports reach every operator replica's window.
