@@ -8,10 +8,11 @@ export function efficiencyDashboard() {
   const solved = router("bin");
   const perBin = (m: string, extra: string[] = []) =>
     rateBy(["namespace", "policy", "bin", ...extra], m);
-  const accuracy = operator("binExpectedAccuracy");
-  const requestedGpus = `sum by (namespace, policy) (${operator("policyGpus")}${sel('kind="requested"')})`;
+  // Operator gauges by max: a former leader may still export its last values beside the leader's.
+  const accuracy = `max by (namespace, policy, bin) (${operator("binExpectedAccuracy")}${sel()})`;
+  const requestedGpus = `max by (namespace, policy) (${operator("policyGpus")}${sel('kind="requested"')})`;
   // Requests/s in each bin times the accuracy of the level in force there: correct answers/s.
-  const correct = `sum by (namespace, policy) (${perBin(solved)} * on (namespace, policy, bin) group_left ${accuracy}${sel()})`;
+  const correct = `sum by (namespace, policy) (${perBin(solved)} * on (namespace, policy, bin) group_left ${accuracy})`;
   return dashboard(
     "mull-efficiency",
     "Mull / Test-time compute efficiency",
@@ -73,15 +74,11 @@ export function efficiencyDashboard() {
       ),
     )
     .withPanel(
-      timeseries(
-        "Expected accuracy of the level in force",
-        [[`max by (policy, bin) (${accuracy}${sel()})`, "{{policy}} b{{bin}}"]],
-        {
-          unit: "percentunit",
-          min: 0,
-          max: 1,
-        },
-      ),
+      timeseries("Expected accuracy of the level in force", [[accuracy, "{{policy}} b{{bin}}"]], {
+        unit: "percentunit",
+        min: 0,
+        max: 1,
+      }),
     )
     .withPanel(
       timeseries(

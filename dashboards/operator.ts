@@ -8,6 +8,8 @@ export function operatorDashboard() {
   const replicas = operator("poolReplicas");
   const gpus = operator("policyGpus");
   // The control-loop metrics describe the operator process, not one policy: no policy filter.
+  // Per-policy gauges are taken with max, not sum: a former leader may still export its last
+  // values beside the new leader's.
   const any = "{}";
   return dashboard(
     "mull-operator",
@@ -69,11 +71,11 @@ export function operatorDashboard() {
     .withPanel(
       timeseries("Replicas desired and ready per pool", [
         [
-          `sum by (policy, bin, role) (${replicas}${sel('state="desired"')})`,
+          `max by (namespace, policy, bin, role) (${replicas}${sel('state="desired"')})`,
           "{{policy}} b{{bin}} {{role}} desired",
         ],
         [
-          `sum by (policy, bin, role) (${replicas}${sel('state="ready"')})`,
+          `max by (namespace, policy, bin, role) (${replicas}${sel('state="ready"')})`,
           "{{policy}} b{{bin}} {{role}} ready",
         ],
       ]),
@@ -82,9 +84,12 @@ export function operatorDashboard() {
       timeseries(
         "GPUs against budget",
         [
-          [`sum by (policy) (${gpus}${sel('kind="requested"')})`, "{{policy}} requested"],
-          [`sum by (policy) (${gpus}${sel('kind="budget"')})`, "{{policy}} budget"],
-          [`sum by (policy) (${gpus}${sel('kind="pending"')})`, "{{policy}} pending"],
+          [
+            `max by (namespace, policy) (${gpus}${sel('kind="requested"')})`,
+            "{{policy}} requested",
+          ],
+          [`max by (namespace, policy) (${gpus}${sel('kind="budget"')})`, "{{policy}} budget"],
+          [`max by (namespace, policy) (${gpus}${sel('kind="pending"')})`, "{{policy}} pending"],
         ],
         { description: "Pending: GPUs of pods the scheduler cannot place." },
       ),
@@ -93,7 +98,12 @@ export function operatorDashboard() {
     .withPanel(
       timeseries(
         "Demand per bin",
-        [[`sum by (policy, bin) (${operator("demand")}${sel()})`, "{{policy}} b{{bin}}"]],
+        [
+          [
+            `max by (namespace, policy, bin) (${operator("demand")}${sel()})`,
+            "{{policy}} b{{bin}}",
+          ],
+        ],
         {
           unit: "reqps",
         },
