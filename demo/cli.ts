@@ -5,9 +5,17 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import { matchingPolicyFormats } from "../calibrate/sim-formats.ts";
+import {
+  type PolicySnapshot,
+  PromptFormatSchema,
+  VerifierFormatSchema,
+} from "../proto/gen/mull/v1/fleet_pb.ts";
 import { speedConfig } from "../sim/batch-scheduler.ts";
 import { makeDataset } from "../sim/dataset.ts";
 import { startFleet } from "../sim/fleet.ts";
+import { BUILTIN_FORMATS, compileFormat, type SimFormatData } from "../sim/format.ts";
 import { CALIBRATION_DEFAULTS, calibrate } from "./calibrate.ts";
 import {
   BASELINE,
@@ -37,6 +45,8 @@ options:
   --replicas R        replicas per role per bin (default 2)
   --speed S           simulated throughput, 1 = a 1B model on one GPU; 0 = instant (default 4)
   --concurrency C     requests in flight (default 32)
+  --format F          the simulated models' format (${Object.keys(BUILTIN_FORMATS).join(", ")}; default mull);
+                      both policies are configured to match it
   --json              also print the result as one JSON object on the last line
   --calibrate         recompute the table on held-out problems and rewrite demo/policy.yaml
   -h, --help          this text
@@ -69,16 +79,36 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  return values.calibrate ? runCalibration(numbers) : runDemo(numbers, values.json === true);
+  const format = BUILTIN_FORMATS[values.format ?? "mull"];
+  if (format === undefined) {
+    process.stderr.write(`mull demo: unknown --format "${values.format}"\n\n${USAGE}`);
+    return 2;
+  }
+  return values.calibrate
+    ? runCalibration(numbers)
+    : runDemo(numbers, values.json === true, format);
 }
 
-async function runDemo(o: Record<string, number>, json: boolean): Promise<number> {
+// The router's policy spelled in the sim's format, as a user configures it for their model.
+function inFormat(policy: PolicySnapshot, format: SimFormatData): PolicySnapshot {
+  const { prompt, verifierFormat } = matchingPolicyFormats(format);
+  policy.prompt = create(PromptFormatSchema, prompt);
+  policy.verifierFormat = create(VerifierFormatSchema, verifierFormat);
+  return policy;
+}
+
+async function runDemo(
+  o: Record<string, number>,
+  json: boolean,
+  format: SimFormatData,
+): Promise<number> {
   const table = loadTable();
   const fleet = await startFleet({
     bins: table.bins,
     replicas: o.replicas,
     speed: speedConfig(o.speed ?? 0),
     seed: o.seed,
+    formats: [compileFormat(format)],
   });
   try {
     const problems = makeDataset({ count: o.problems ?? 0, seed: o.seed });
@@ -86,7 +116,7 @@ async function runDemo(o: Record<string, number>, json: boolean): Promise<number
       `Mull demo: ${problems.length} problems on a simulated fleet of ${table.bins} bins × ` +
         `${o.replicas} replicas per role\n`,
     );
-    const optimal = await serve([onFleet(table, fleet)]);
+    const optimal = await serve([inFormat(onFleet(table, fleet), format)]);
     const optimalOutcomes = await runWorkload({
       client: optimal.client,
       policy: OPTIMAL,
@@ -100,7 +130,7 @@ async function runDemo(o: Record<string, number>, json: boolean): Promise<number
     // Plain best-of-N never probes and never stops early: what a router without Mull does.
     const sameBudget = Math.max(1, Math.round(optimalSummary.generationsPerProblem));
     const ladder = [...new Set([...LADDER, sameBudget])].sort((a, b) => a - b);
-    const baseline = await serve([bestOfNPolicy(fleet, ladder)], {
+    const baseline = await serve([inFormat(bestOfNPolicy(fleet, ladder), format)], {
       earlyStopping: { rule: "off", rounds: 1 },
     });
     const curve: CurvePoint[] = [];
@@ -168,6 +198,7 @@ function parse(argv: string[]) {
       replicas: { type: "string" },
       speed: { type: "string" },
       concurrency: { type: "string" },
+      format: { type: "string" },
       json: { type: "boolean" },
       calibrate: { type: "boolean" },
       help: { type: "boolean", short: "h" },

@@ -1,30 +1,36 @@
 // The demo end to end on a small problem set: a real simulated fleet, a real router over gRPC,
 // and the JSON contract that scripts read from the last line.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { test } from "node:test";
-import { main } from "./cli.ts";
+import { fileURLToPath } from "node:url";
 
-async function capture(run: () => Promise<number>): Promise<{ code: number; stdout: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+// In a child process: capturing this process's stdout would also swallow the test runner's own
+// reports, which it writes to the same stream.
+async function demo(args: string[]): Promise<{ code: number; stdout: string }> {
+  const child = spawn(process.execPath, ["bin/mull.ts", "demo", ...args], { cwd: root });
   let stdout = "";
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { code: await run(), stdout };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.resume();
+  const [code] = await once(child, "exit");
+  return { code: code as number, stdout };
 }
 
 test("demo --json prints a consistent result object on its last line", async () => {
-  const { code, stdout } = await capture(() =>
-    main(["--problems", "24", "--speed", "0", "--replicas", "1", "--json"]),
-  );
+  const { code, stdout } = await demo([
+    "--problems",
+    "24",
+    "--speed",
+    "0",
+    "--replicas",
+    "1",
+    "--json",
+  ]);
   assert.equal(code, 0);
   const last = stdout.trim().split("\n").at(-1) ?? "";
   const result = JSON.parse(last);
@@ -55,8 +61,33 @@ test("demo --json prints a consistent result object on its last line", async () 
 });
 
 test("demo rejects a bad option with usage and exit code 2", async () => {
-  const { code } = await capture(() => main(["--problems", "-3"]));
+  const { code } = await demo(["--problems", "-3"]);
   assert.equal(code, 2);
-  const unknown = await capture(() => main(["--bogus"]));
+  const unknown = await demo(["--bogus"]);
   assert.equal(unknown.code, 2);
+});
+
+test("demo --format qwen-chat serves the sim in a chat format with policies that match it", async () => {
+  const { code, stdout } = await demo([
+    "--problems",
+    "16",
+    "--speed",
+    "0",
+    "--replicas",
+    "1",
+    "--format",
+    "qwen-chat",
+    "--json",
+  ]);
+  assert.equal(code, 0);
+  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
+  assert.equal(result.problems, 16);
+  // A policy in the wrong format gets almost nothing right (test/integration/formats.test.ts);
+  // matched, the compute-optimal table solves a good share of mixed problems.
+  assert.ok(result.optimal.accuracy >= 0.25, `accuracy ${result.optimal.accuracy}`);
+});
+
+test("demo rejects an unknown --format", async () => {
+  const { code } = await demo(["--format", "nope"]);
+  assert.equal(code, 2);
 });

@@ -83,6 +83,14 @@ export class Manager {
       planner: this.planner,
       ...(o.snapshots ? { snapshots: o.snapshots } : {}),
       requeued: (key) => this.queue.isDue(key),
+      readConfigMap: async (namespace, name) => {
+        try {
+          return (await core.readNamespacedConfigMap({ name, namespace })).data ?? {};
+        } catch (err) {
+          if ((err as { code?: number }).code === 404) return undefined;
+          throw err;
+        }
+      },
     });
     if (o.leaderElection) {
       const le = o.leaderElection;

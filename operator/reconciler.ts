@@ -4,6 +4,7 @@
 // patch only when the status changed. A policy whose world matches its spec costs zero writes.
 import type { KubernetesObject, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { findCondition } from "../controller/conditions.ts";
+import { chatTemplateText, routerChatTemplateRef } from "../controller/desired/format-args.ts";
 import { canonicalJson } from "../controller/desired/hash.ts";
 import { poolName, specHashAnnotation } from "../controller/desired/naming.ts";
 import { desiredState } from "../controller/desired/state.ts";
@@ -60,6 +61,8 @@ export interface ReconcilerDeps {
    */
   requeued?: (key: string) => boolean;
   statusCoalesceMs?: number;
+  /** Reads a ConfigMap's data (a chat template kept in one); undefined when it does not exist. */
+  readConfigMap?: (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
 }
 
 export class Reconciler {
@@ -93,8 +96,10 @@ export class Reconciler {
     }
     const uid = policy.metadata.uid ?? "";
     const planned = this.d.planner?.plan(policy);
+    const chatTemplate = await this.chatTemplate(policy);
     const desired = desiredState(policy, {
       plan: planned,
+      ...(chatTemplate !== undefined ? { chatTemplate } : {}),
       readyReplicas: (bin, role) =>
         this.d.caches.deployment(namespace, poolName(name, bin, role))?.status?.readyReplicas ?? 0,
     });
@@ -179,6 +184,19 @@ export class Reconciler {
 
   private nowMs(): number {
     return (this.d.now?.() ?? new Date()).getTime();
+  }
+
+  /**
+   * A completion-mode chat template kept in a ConfigMap, for the router's config; a missing
+   * ConfigMap or key fails the reconcile with a message naming the field (retried with backoff).
+   */
+  private async chatTemplate(policy: TestTimePolicy): Promise<string | undefined> {
+    const ref = routerChatTemplateRef(policy);
+    if (ref === undefined || !this.d.readConfigMap) return undefined;
+    return chatTemplateText(
+      policy,
+      await this.d.readConfigMap(policy.metadata.namespace, ref.name),
+    );
   }
 
   /** Records a failed reconcile on the policy (Degraded=True, an Event); never throws. */

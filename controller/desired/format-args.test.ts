@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { examplePolicy } from "../testing/sample.ts";
-import { pythonUnicodeEscape } from "./format-args.ts";
-import { vllmArgs } from "./pool.ts";
+import { chatTemplateText, pythonUnicodeEscape, routerChatTemplateRef } from "./format-args.ts";
+import { desiredDeployment, vllmArgs } from "./pool.ts";
+import { desiredState } from "./state.ts";
 
 const pooler = (args: string[]) => args.filter((a) => a.startsWith("--pooler-config"));
 
@@ -76,5 +77,52 @@ describe("vllm serve flags from the policy's formats", () => {
       pythonUnicodeEscape("a\\b\n\t\u0001é€😀"),
       "a\\\\b\\n\\t\\x01\\xe9\\u20ac\\U0001f600",
     );
+  });
+});
+
+describe("a chat template kept in a ConfigMap", () => {
+  const ref = { name: "llama-template", key: "chat_template.jinja" };
+
+  it("completion mode: the operator reads it and the router's config carries the text", () => {
+    const policy = examplePolicy((s) => {
+      s.proposer.prompt = { solve: "{problem}", chatTemplateConfigMap: ref };
+    });
+    assert.deepEqual(routerChatTemplateRef(policy), ref);
+    const text = chatTemplateText(policy, { "chat_template.jinja": "{{ messages }}" });
+    const { snapshot } = desiredState(policy, { chatTemplate: text });
+    assert.equal(snapshot.prompt?.chatTemplate, "{{ messages }}");
+    assert.equal(snapshot.prompt?.solve, "{problem}");
+  });
+
+  it("names the field when the ConfigMap or its key is missing", () => {
+    const policy = examplePolicy((s) => {
+      s.proposer.prompt = { chatTemplateConfigMap: ref };
+    });
+    assert.throws(
+      () => chatTemplateText(policy, undefined),
+      /spec\.proposer\.prompt\.chatTemplateConfigMap: ConfigMap ns1\/llama-template not found/,
+    );
+    assert.throws(
+      () => chatTemplateText(policy, { other: "x" }),
+      /has no key "chat_template\.jinja"/,
+    );
+  });
+
+  it("chat mode: the proposer's pod mounts it and vLLM reads it as --chat-template", () => {
+    const policy = examplePolicy((s) => {
+      s.proposer.prompt = { format: "chat", chatTemplateConfigMap: ref };
+    });
+    assert.equal(routerChatTemplateRef(policy), undefined);
+    const d = desiredDeployment({ policy, bin: 1, role: "proposer", replicas: 1 });
+    const pod = d.spec?.template.spec;
+    assert.deepEqual(pod?.volumes?.find((v) => v.name === "chat-template")?.configMap, {
+      name: "llama-template",
+      items: [{ key: "chat_template.jinja", path: "template.jinja" }],
+    });
+    const container = pod?.containers[0];
+    assert.ok(container?.volumeMounts?.some((m) => m.mountPath === "/etc/mull/chat-template"));
+    assert.ok(container?.args?.includes("--chat-template=/etc/mull/chat-template/template.jinja"));
+    const verifier = desiredDeployment({ policy, bin: 1, role: "verifier", replicas: 1 });
+    assert.ok(!verifier.spec?.template.spec?.volumes?.some((v) => v.name === "chat-template"));
   });
 });

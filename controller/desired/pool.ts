@@ -12,7 +12,7 @@ import type {
 } from "@kubernetes/client-node";
 import type { Role } from "../policy/names.ts";
 import type { ModelServer, TestTimePolicy, Verifier } from "../policy/types.ts";
-import { proposerFormatArgs, verifierFormatArgs } from "./format-args.ts";
+import { chatTemplateVolume, proposerFormatArgs, verifierFormatArgs } from "./format-args.ts";
 import { poolLabels, poolName, selectorLabels, servingPort } from "./naming.ts";
 
 export const gpuResource = "nvidia.com/gpu";
@@ -140,6 +140,11 @@ export function desiredDeployment(p: PoolParams): V1Deployment {
   const name = poolName(policy.metadata.name, bin, role);
   const labels = poolLabels(policy.metadata.name, bin, role);
   const { volumes, mounts } = volumesAndMounts(policy);
+  const template = role === "proposer" ? chatTemplateVolume(policy.spec.proposer) : undefined;
+  if (template) {
+    volumes.push(template.volume);
+    mounts.push(template.mount);
+  }
   const container: V1Container = {
     name: "vllm",
     image: s.image,

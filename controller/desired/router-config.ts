@@ -8,12 +8,13 @@ import {
   Estimator,
   type PolicySnapshot,
   PolicySnapshotSchema,
+  type PromptFormatSchema,
   RouterConfigSchema,
   type VerifierFormatSchema,
 } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import type { Role } from "../policy/names.ts";
-import type { ModelServer, TestTimePolicy, Verifier } from "../policy/types.ts";
+import type { ModelServer, PromptFormat, TestTimePolicy, Verifier } from "../policy/types.ts";
 import { apiKeyFile, endpoint, routerConfigLabels, routerConfigName } from "./naming.ts";
 import { ownerReference } from "./pool.ts";
 
@@ -31,6 +32,8 @@ export interface SnapshotInputs {
   maxLevel?: (bin: number) => number | undefined;
   /** Ready replicas of a pool as observed; undefined when unknown. */
   readyReplicas?: (bin: number, role: Role) => number | undefined;
+  /** The text of spec.proposer.prompt.chatTemplateConfigMap, read by the operator. */
+  chatTemplate?: string;
 }
 
 /** What the router sends as `model` (vLLM checks the served name) and where its API key is. */
@@ -68,7 +71,7 @@ export function policySnapshot(
     aggregation: Aggregation[spec.verifier.aggregation],
     stepSeparator: spec.verifier.stepSeparator,
     // Passed through as written: the router owns the formats' defaults (router/formats).
-    ...(spec.proposer.prompt ? { prompt: spec.proposer.prompt } : {}),
+    ...(spec.proposer.prompt ? { prompt: promptFormat(spec.proposer.prompt, inputs) } : {}),
     ...(spec.verifier.format ? { verifierFormat: verifierFormat(spec.verifier) } : {}),
     binTable: [...spec.bins]
       .sort((a, b) => a.bin - b.bin)
@@ -97,6 +100,17 @@ export function policySnapshot(
         },
       })),
   });
+}
+
+// The ConfigMap reference is the operator's business; the router gets the template's text.
+function promptFormat(
+  p: PromptFormat,
+  inputs: SnapshotInputs,
+): MessageInitShape<typeof PromptFormatSchema> {
+  const { chatTemplateConfigMap, ...fields } = p;
+  return chatTemplateConfigMap && inputs.chatTemplate !== undefined
+    ? { ...fields, chatTemplate: inputs.chatTemplate }
+    : fields;
 }
 
 function verifierFormat(v: Verifier): MessageInitShape<typeof VerifierFormatSchema> {

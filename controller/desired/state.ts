@@ -71,6 +71,7 @@ export function desiredState(policy: TestTimePolicy, inputs: DesiredInputs = {})
   const snapshot = policySnapshot(policy, {
     ...(maxLevel ? { maxLevel } : {}),
     ...(inputs.readyReplicas ? { readyReplicas: inputs.readyReplicas } : {}),
+    ...(inputs.chatTemplate !== undefined ? { chatTemplate: inputs.chatTemplate } : {}),
   });
   objects.push(withSpecHash(desiredRouterConfig(policy, snapshot)));
   return { pools, objects, snapshot };

@@ -191,6 +191,15 @@ const prompt = obj(
         "per-request templates unless --trust-request-chat-template).",
       { minLength: 1, maxLength: maxTemplateChars },
     ),
+    chatTemplateConfigMap: obj(
+      "The chat template from a ConfigMap in the policy's namespace instead of inline: the " +
+        "operator reads it at every reconcile (so an edit applies within a resync).",
+      {
+        name: str("The ConfigMap's name.", { minLength: 1, maxLength: 253 }),
+        key: str("The key holding the template.", { minLength: 1, maxLength: 253 }),
+      },
+      { required: ["name", "key"], tsName: "ConfigMapKey" },
+    ),
     temperature: num(
       "Sampling temperature, sent with every call. Absent: the router's --temperature (0.8, as search-and-learn).",
       { minimum: 0, maximum: 2 },
@@ -217,6 +226,11 @@ const prompt = obj(
         rule: "!has(self.revise) || (self.revise.contains('{problem}') && self.revise.contains('{attempts}'))",
         message: "proposer.prompt.revise must contain {problem} and {attempts}",
         fieldPath: ".revise",
+      },
+      {
+        rule: "!(has(self.chatTemplate) && has(self.chatTemplateConfigMap))",
+        message: "proposer.prompt: give chatTemplate or chatTemplateConfigMap, not both",
+        fieldPath: ".chatTemplateConfigMap",
       },
       {
         // A rule, not `minimum`: the API server checks an integer 0 against a fractional minimum

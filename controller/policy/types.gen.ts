@@ -40,6 +40,14 @@ export interface EnvVar {
   valueFrom?: Record<string, unknown>;
 }
 
+/** The chat template from a ConfigMap in the policy's namespace instead of inline: the operator reads it at every reconcile (so an edit applies within a resync). */
+export interface ConfigMapKey {
+  /** The ConfigMap's name. */
+  name: string;
+  /** The key holding the template. */
+  key: string;
+}
+
 /** How the router talks to the proposer model: prompt layout, chat template, step delimiter and sampling. Every field is optional; absent fields keep Mull's built-in math prompt (router/formats/README.md), which works on base models and on the simulator. */
 export interface PromptFormat {
   /** completion: the router renders the prompt (with `chatTemplate` when given) and calls /v1/completions. chat: the router calls /v1/chat/completions with the solution so far as the final assistant message (continue_final_message), so vLLM applies the model's own chat template. Absent: completion. */
@@ -56,6 +64,8 @@ export interface PromptFormat {
   stepDelimiter?: string;
   /** completion mode: the model's Jinja chat template (tokenizer_config.json `chat_template`), rendered by the router. chat mode: passed to vLLM as --chat-template (vLLM refuses per-request templates unless --trust-request-chat-template). */
   chatTemplate?: string;
+  /** The chat template from a ConfigMap in the policy's namespace instead of inline: the operator reads it at every reconcile (so an edit applies within a resync). */
+  chatTemplateConfigMap?: ConfigMapKey;
   /** Sampling temperature, sent with every call. Absent: the router's --temperature (0.8, as search-and-learn). */
   temperature?: number;
   /** Nucleus sampling top_p, sent with every call (vLLM otherwise takes the model's generation_config.json). Absent: 1.0. */

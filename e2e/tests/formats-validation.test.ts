@@ -63,6 +63,16 @@ const bad: Array<[string, (d: PolicyDoc) => void, RegExp]> = [
     /apply only to verifier\.format custom/,
   ],
   [
+    "an inline chat template and one from a ConfigMap",
+    (d) => {
+      d.spec.proposer.prompt = {
+        chatTemplate: "{{ messages }}",
+        chatTemplateConfigMap: { name: "t", key: "k" },
+      };
+    },
+    /give chatTemplate or chatTemplateConfigMap, not both/,
+  ],
+  [
     "a top_p of 0",
     (d) => {
       d.spec.proposer.prompt = { topP: 0 };
