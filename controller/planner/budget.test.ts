@@ -91,6 +91,20 @@ test("chooseLevels: greedy by accuracy per GPU would be wrong here, the exact ch
   assert.equal(got.value, 9);
 });
 
+test("chooseLevels: when nothing fits, the cheapest levels, and the lowest of equal cost", () => {
+  const bins: LevelOption[][] = [
+    [
+      { level: 0, gpus: 6, value: 1 },
+      { level: 1, gpus: 6, value: 2 },
+    ],
+    [
+      { level: 0, gpus: 3, value: 1 },
+      { level: 1, gpus: 2, value: 0.5 },
+    ],
+  ];
+  assert.deepEqual(chooseLevels(bins, 4), { choice: [0, 1], gpus: 8, value: 1.5, fits: false });
+});
+
 test("chooseLevels: with equal value (no demand) the highest affordable levels win", () => {
   const bins: LevelOption[][] = [
     [

@@ -2,7 +2,8 @@
 // that the GPUs the chosen levels need fit `budget.gpus` and Σ_b λ_b · accuracy_{b,l} is as high
 // as possible. This is a multiple-choice knapsack; bins × levels is at most 10 × 8, so it is
 // solved exactly by dynamic programming over GPU totals (kept as a Pareto frontier), not greedily.
-// When nothing fits, the cheapest choice is taken and replicas are cut (shrinkToBudget).
+// When nothing fits, every bin takes its cheapest (then lowest) level and replicas are cut
+// (shrinkToBudget).
 
 export interface LevelOption {
   /** The level's index in the bin's table (ascending generations). */
@@ -98,8 +99,19 @@ export function chooseLevels(
   let best: Partial | undefined;
   for (const s of states) if (s.gpus <= budget && (!best || better(s, best))) best = s;
   if (best) return { choice: best.choice, gpus: best.gpus, value: best.value, fits: true };
-  const cheapest = states[0] as Partial;
-  return { choice: cheapest.choice, gpus: cheapest.gpus, value: cheapest.value, fits: false };
+  // Nothing fits, so replicas will be cut below what demand needs: every bin takes its cheapest
+  // level, and on a tie the lowest one, so each request it still serves costs the least.
+  const choice = bins.map((options) => {
+    let pick = 0;
+    options.forEach((o, i) => {
+      const p = options[pick] as LevelOption;
+      if (o.gpus < p.gpus || (o.gpus === p.gpus && o.level < p.level)) pick = i;
+    });
+    return pick;
+  });
+  const sum = (f: (o: LevelOption) => number) =>
+    choice.reduce((n, c, b) => n + f(bins[b]?.[c] as LevelOption), 0);
+  return { choice, gpus: sum((o) => o.gpus), value: sum((o) => o.value), fits: false };
 }
 
 export interface ShrinkPool {
