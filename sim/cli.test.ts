@@ -24,6 +24,7 @@ describe("mull sim", () => {
       "--speed",
       "--seed",
       "--separation",
+      "--format",
     ]) {
       assert.ok(out.includes(flag), flag);
     }

@@ -5,6 +5,7 @@ import {
   compileFormat,
   MULL_FORMAT,
   QWEN_CHAT_FORMAT,
+  resolveFormats,
   SHEPHERD_FORMAT,
   writePrompt,
   writeVerifierInput,
@@ -99,6 +100,21 @@ describe("sim formats", () => {
     assert.throws(
       () => compileFormat({ ...MULL_FORMAT, prompt: { ...MULL_FORMAT.prompt, solve: "no slot" } }),
       /solve must contain \{problem\}/,
+    );
+  });
+});
+
+describe("sim formats from data", () => {
+  it("takes built-in names and files of format data, and names a bad field", () => {
+    const file = { ...SHEPHERD_FORMAT, name: "mine" };
+    const formats = resolveFormats(["qwen-chat", "mine.yaml"], () => file);
+    assert.deepEqual(
+      formats.map((f) => f.data.name),
+      ["qwen-chat", "mine"],
+    );
+    assert.throws(
+      () => resolveFormats(["bad.yaml"], () => ({ name: "bad", prompt: {} }) as never),
+      /format bad: prompt\.solve must be a string/,
     );
   });
 });

@@ -113,6 +113,22 @@ export interface SimFormat {
 const PROBE = "\u0001";
 
 export function compileFormat(data: SimFormatData): SimFormat {
+  const strings: [string, unknown][] = [
+    ["prompt.solve", data?.prompt?.solve],
+    ["prompt.revise", data?.prompt?.revise],
+    ["prompt.attempt", data?.prompt?.attempt],
+    ["prompt.stepDelimiter", data?.prompt?.stepDelimiter],
+    ["verifier.template", data?.verifier?.template],
+    ["verifier.stepTag", data?.verifier?.stepTag],
+  ];
+  for (const [field, value] of strings) {
+    if (typeof value !== "string") {
+      throw new Error(`format ${data?.name ?? "(unnamed)"}: ${field} must be a string`);
+    }
+  }
+  if (![0, 1].includes(data.verifier.positiveIndex)) {
+    throw new Error(`format ${data.name}: verifier.positiveIndex must be 0 or 1`);
+  }
   const p = data.prompt;
   for (const [field, value, need] of [
     ["solve", p.solve, ["{problem}"]],
