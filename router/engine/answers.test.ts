@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { extractAnswer, normalizeAnswer } from "./answers.ts";
+import { answerKey, sameAnswer } from "./equivalence.ts";
 
 describe("extractAnswer", () => {
   it("takes the last box, with nested braces", () => {
@@ -60,5 +61,53 @@ describe("normalizeAnswer", () => {
       const once = normalizeAnswer(s);
       assert.equal(normalizeAnswer(once), once);
     }
+  });
+});
+
+describe("answerKey (symbolic equivalence)", () => {
+  const same: [string, string][] = [
+    ["\\$18.90", "18.90"],
+    ["$18.90", "18.90"],
+    ["\\$18.90", "18.9"],
+    ["0.5", "\\frac{1}{2}"],
+    ["\\dfrac12", "0.5"],
+    ["1/2", "\\tfrac{1}{2}"],
+    ["\\sqrt{27}", "3\\sqrt{3}"],
+    ["\\frac{\\sqrt2}{2}", "\\frac{1}{\\sqrt{2}}"],
+    ["x^2+1", "1+x^2"],
+    ["\\frac{x+1}{2}", "(x+1)/2"],
+    ["007", "7"],
+    ["\\text{(A)}", "A"],
+  ];
+  for (const [a, b] of same) {
+    it(`${a} ≡ ${b}`, () => {
+      assert.equal(answerKey(a), answerKey(b));
+      assert.ok(sameAnswer(a, b));
+    });
+  }
+
+  it("keeps different answers apart", () => {
+    const apart: [string, string][] = [
+      ["0.3333", "\\frac13"],
+      ["10000000000000001", "10000000000000000"],
+      ["1/2", "1/3"],
+      ["(1,2)", "12"],
+      ["x+1", "x-1"],
+      // Words are not products of letters: "dog" is not "god".
+      ["dog", "god"],
+      ["Monday", "dynamo"],
+    ];
+    for (const [a, b] of apart) assert.notEqual(answerKey(a), answerKey(b), `${a} vs ${b}`);
+    assert.equal(answerKey(""), "");
+    assert.equal(sameAnswer("", ""), false, "no answer never agrees with no answer");
+  });
+
+  it("leaves long answers textual instead of parsing them", () => {
+    const long = `${"1+".repeat(60)}1`;
+    assert.equal(answerKey(long), normalizeAnswer(long));
+  });
+
+  it("falls back to the text for what compute-engine cannot parse", () => {
+    assert.equal(answerKey("\\frac{"), normalizeAnswer("\\frac{"));
   });
 });

@@ -1,8 +1,8 @@
 // Final-answer extraction and normalisation. Voting treats two solutions as agreeing exactly when
 // their normalised answers are equal, so normalisation decides how much a vote can concentrate:
 // too weak and "1/2" and "\dfrac{1}{2}" split the vote; too strong and different answers merge.
-// The rules follow the usual MATH-benchmark normalisers (Hendrycks et al., PRM800K), minus
-// symbolic evaluation: equal means textually equal after rewriting, never numerically equal.
+// The rules follow the usual MATH-benchmark normalisers (Hendrycks et al., PRM800K); symbolic
+// equality (0.5 ≡ \frac{1}{2}) is added on top by equivalence.ts.
 
 // Returns the content of the last \boxed{...} (or \fbox{...}) in `text`, with nested braces, or ""
 // when there is none. With `pattern`, returns the last match's first capture group (or the whole
@@ -64,7 +64,8 @@ export function normalizeAnswer(answer: string): string {
   let s = answer.trim();
   // A whole answer wrapped in \boxed{} (e.g. copied from a solution) is the box's content.
   if (/^\\boxed\s*\{/.test(s)) s = extractAnswer(s) || s;
-  s = s.replaceAll("$", "");
+  // A currency sign, escaped (`\$18.90`) or not, is not part of the value; nor is math mode.
+  s = s.replaceAll("\\$", "").replaceAll("$", "");
   s = s.replace(/\\(left|right|displaystyle|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])/g, "");
   s = s.replace(/\\[!,;:]|\\ |\\quad|\\qquad/g, "");
   s = s.replace(/\\[dt]frac/g, "\\frac");

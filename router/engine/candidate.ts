@@ -1,12 +1,14 @@
 // One scored solution, and the step splitting that the proposer, the PRM and the vote share.
 import { type AggregationName, aggregate } from "./aggregate.ts";
-import { extractAnswer, normalizeAnswer } from "./answers.ts";
+import { extractAnswer } from "./answers.ts";
+import { answerKey } from "./equivalence.ts";
 
 export interface ScoredCandidate {
   // The steps joined by the step delimiter: what the response calls the solution.
   solution: string;
   steps: string[];
-  // The answer as written (for the response) and normalised (for the vote).
+  // The answer as written (for the response) and its key (for the vote: equal keys are one
+  // answer, see equivalence.ts).
   answer: string;
   key: string;
   stepScores: number[];
@@ -38,7 +40,7 @@ export function makeCandidate(
     solution,
     steps,
     answer,
-    key: normalizeAnswer(answer),
+    key: answerKey(answer),
     stepScores: scores,
     score: aggregate(scores, aggregation),
   };

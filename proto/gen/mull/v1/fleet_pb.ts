@@ -15,12 +15,8 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 /**
  * Describes the file mull/v1/fleet.proto.
  */
-export const file_mull_v1_fleet: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIm4KBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQESFAoMYXBpX2tleV9maWxlGAQgASgJQhEKD19yZWFkeV9yZXBsaWNhcyKrAQoLQmluU25hcHNob3QSCwoDYmluGAEgASgNEicKBmxldmVscxgCIAMoCzIXLm11bGwudjEuU3RyYXRlZ3lDb25maWcSFgoJbWF4X2xldmVsGAMgASgNSACIAQESHwoIcHJvcG9zZXIYBCABKAsyDS5tdWxsLnYxLlBvb2wSHwoIdmVyaWZpZXIYBSABKAsyDS5tdWxsLnYxLlBvb2xCDAoKX21heF9sZXZlbCLJAwoOUG9saWN5U25hcHNob3QSDAoEbmFtZRgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAxIMCgRiaW5zGAQgASgNEiUKCWVzdGltYXRvchgFIAEoDjISLm11bGwudjEuRXN0aW1hdG9yEhUKDXByb2JlX3NhbXBsZXMYBiABKA0SEgoKdGhyZXNob2xkcxgHIAMoARIbChNkZWZhdWx0X2dlbmVyYXRpb25zGAggASgNEhcKD21heF9nZW5lcmF0aW9ucxgJIAEoDRIpCgthZ2dyZWdhdGlvbhgKIAEoDjIULm11bGwudjEuQWdncmVnYXRpb24SFgoOc3RlcF9zZXBhcmF0b3IYCyABKAkSJwoJYmluX3RhYmxlGAwgAygLMhQubXVsbC52MS5CaW5TbmFwc2hvdBIqCgZwcm9tcHQYFCABKAsyFS5tdWxsLnYxLlByb21wdEZvcm1hdEgAiAEBEjUKD3ZlcmlmaWVyX2Zvcm1hdBgVIAEoCzIXLm11bGwudjEuVmVyaWZpZXJGb3JtYXRIAYgBAUIJCgdfcHJvbXB0QhIKEF92ZXJpZmllcl9mb3JtYXQi8wEKDFByb21wdEZvcm1hdBIOCgZmb3JtYXQYASABKAkSDgoGc3lzdGVtGAIgASgJEg0KBXNvbHZlGAMgASgJEg4KBnJldmlzZRgEIAEoCRIPCgdhdHRlbXB0GAUgASgJEhYKDnN0ZXBfZGVsaW1pdGVyGAYgASgJEhUKDWNoYXRfdGVtcGxhdGUYByABKAkSGAoLdGVtcGVyYXR1cmUYCCABKAFIAIgBARISCgV0b3BfcBgJIAEoAUgBiAEBEhIKBXRvcF9rGAogASgFSAKIAQFCDgoMX3RlbXBlcmF0dXJlQggKBl90b3BfcEIICgZfdG9wX2sidAoOVmVyaWZpZXJGb3JtYXQSDgoGZm9ybWF0GAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEhAKCHN0ZXBfdGFnGAMgASgJEhsKDnBvc2l0aXZlX2luZGV4GAQgASgNSACIAQFCEQoPX3Bvc2l0aXZlX2luZGV4IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw",
-    [file_mull_v1_router],
-  );
+export const file_mull_v1_fleet: GenFile = /*@__PURE__*/
+  fileDesc("ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIm4KBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQESFAoMYXBpX2tleV9maWxlGAQgASgJQhEKD19yZWFkeV9yZXBsaWNhcyKrAQoLQmluU25hcHNob3QSCwoDYmluGAEgASgNEicKBmxldmVscxgCIAMoCzIXLm11bGwudjEuU3RyYXRlZ3lDb25maWcSFgoJbWF4X2xldmVsGAMgASgNSACIAQESHwoIcHJvcG9zZXIYBCABKAsyDS5tdWxsLnYxLlBvb2wSHwoIdmVyaWZpZXIYBSABKAsyDS5tdWxsLnYxLlBvb2xCDAoKX21heF9sZXZlbCLJAwoOUG9saWN5U25hcHNob3QSDAoEbmFtZRgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAxIMCgRiaW5zGAQgASgNEiUKCWVzdGltYXRvchgFIAEoDjISLm11bGwudjEuRXN0aW1hdG9yEhUKDXByb2JlX3NhbXBsZXMYBiABKA0SEgoKdGhyZXNob2xkcxgHIAMoARIbChNkZWZhdWx0X2dlbmVyYXRpb25zGAggASgNEhcKD21heF9nZW5lcmF0aW9ucxgJIAEoDRIpCgthZ2dyZWdhdGlvbhgKIAEoDjIULm11bGwudjEuQWdncmVnYXRpb24SFgoOc3RlcF9zZXBhcmF0b3IYCyABKAkSJwoJYmluX3RhYmxlGAwgAygLMhQubXVsbC52MS5CaW5TbmFwc2hvdBIqCgZwcm9tcHQYFCABKAsyFS5tdWxsLnYxLlByb21wdEZvcm1hdEgAiAEBEjUKD3ZlcmlmaWVyX2Zvcm1hdBgVIAEoCzIXLm11bGwudjEuVmVyaWZpZXJGb3JtYXRIAYgBAUIJCgdfcHJvbXB0QhIKEF92ZXJpZmllcl9mb3JtYXQi8wEKDFByb21wdEZvcm1hdBIOCgZmb3JtYXQYASABKAkSDgoGc3lzdGVtGAIgASgJEg0KBXNvbHZlGAMgASgJEg4KBnJldmlzZRgEIAEoCRIPCgdhdHRlbXB0GAUgASgJEhYKDnN0ZXBfZGVsaW1pdGVyGAYgASgJEhUKDWNoYXRfdGVtcGxhdGUYByABKAkSGAoLdGVtcGVyYXR1cmUYCCABKAFIAIgBARISCgV0b3BfcBgJIAEoAUgBiAEBEhIKBXRvcF9rGAogASgFSAKIAQFCDgoMX3RlbXBlcmF0dXJlQggKBl90b3BfcEIICgZfdG9wX2sidAoOVmVyaWZpZXJGb3JtYXQSDgoGZm9ybWF0GAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEhAKCHN0ZXBfdGFnGAMgASgJEhsKDnBvc2l0aXZlX2luZGV4GAQgASgNSACIAQFCEQoPX3Bvc2l0aXZlX2luZGV4IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw", [file_mull_v1_router]);
 
 /**
  * @generated from message mull.v1.Pool
@@ -59,7 +55,8 @@ export type Pool = Message<"mull.v1.Pool"> & {
  * Describes the message mull.v1.Pool.
  * Use `create(PoolSchema)` to create a new message.
  */
-export const PoolSchema: GenMessage<Pool> = /*@__PURE__*/ messageDesc(file_mull_v1_fleet, 0);
+export const PoolSchema: GenMessage<Pool> = /*@__PURE__*/
+  messageDesc(file_mull_v1_fleet, 0);
 
 /**
  * @generated from message mull.v1.BinSnapshot
@@ -99,8 +96,7 @@ export type BinSnapshot = Message<"mull.v1.BinSnapshot"> & {
  * Describes the message mull.v1.BinSnapshot.
  * Use `create(BinSnapshotSchema)` to create a new message.
  */
-export const BinSnapshotSchema: GenMessage<BinSnapshot> =
-  /*@__PURE__*/
+export const BinSnapshotSchema: GenMessage<BinSnapshot> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 1);
 
 /**
@@ -193,8 +189,7 @@ export type PolicySnapshot = Message<"mull.v1.PolicySnapshot"> & {
  * Describes the message mull.v1.PolicySnapshot.
  * Use `create(PolicySnapshotSchema)` to create a new message.
  */
-export const PolicySnapshotSchema: GenMessage<PolicySnapshot> =
-  /*@__PURE__*/
+export const PolicySnapshotSchema: GenMessage<PolicySnapshot> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 2);
 
 /**
@@ -269,8 +264,7 @@ export type PromptFormat = Message<"mull.v1.PromptFormat"> & {
  * Describes the message mull.v1.PromptFormat.
  * Use `create(PromptFormatSchema)` to create a new message.
  */
-export const PromptFormatSchema: GenMessage<PromptFormat> =
-  /*@__PURE__*/
+export const PromptFormatSchema: GenMessage<PromptFormat> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 3);
 
 /**
@@ -310,8 +304,7 @@ export type VerifierFormat = Message<"mull.v1.VerifierFormat"> & {
  * Describes the message mull.v1.VerifierFormat.
  * Use `create(VerifierFormatSchema)` to create a new message.
  */
-export const VerifierFormatSchema: GenMessage<VerifierFormat> =
-  /*@__PURE__*/
+export const VerifierFormatSchema: GenMessage<VerifierFormat> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 4);
 
 /**
@@ -328,8 +321,7 @@ export type RouterConfig = Message<"mull.v1.RouterConfig"> & {
  * Describes the message mull.v1.RouterConfig.
  * Use `create(RouterConfigSchema)` to create a new message.
  */
-export const RouterConfigSchema: GenMessage<RouterConfig> =
-  /*@__PURE__*/
+export const RouterConfigSchema: GenMessage<RouterConfig> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 5);
 
 /**
@@ -411,8 +403,7 @@ export type BinDemand = Message<"mull.v1.BinDemand"> & {
  * Describes the message mull.v1.BinDemand.
  * Use `create(BinDemandSchema)` to create a new message.
  */
-export const BinDemandSchema: GenMessage<BinDemand> =
-  /*@__PURE__*/
+export const BinDemandSchema: GenMessage<BinDemand> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 6);
 
 /**
@@ -467,8 +458,7 @@ export type DemandReport = Message<"mull.v1.DemandReport"> & {
  * Describes the message mull.v1.DemandReport.
  * Use `create(DemandReportSchema)` to create a new message.
  */
-export const DemandReportSchema: GenMessage<DemandReport> =
-  /*@__PURE__*/
+export const DemandReportSchema: GenMessage<DemandReport> = /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 7);
 
 /**
@@ -499,4 +489,6 @@ export type Estimator = (typeof Estimator)[keyof typeof Estimator] | UnknownEnum
 /**
  * Describes the enum mull.v1.Estimator.
  */
-export const EstimatorSchema: GenEnum<Estimator> = /*@__PURE__*/ enumDesc(file_mull_v1_fleet, 0);
+export const EstimatorSchema: GenEnum<Estimator> = /*@__PURE__*/
+  enumDesc(file_mull_v1_fleet, 0);
+
