@@ -77,7 +77,8 @@ export class InProcessProposer implements Proposer {
       completions: choices.map((c, i) => ({
         text: c.text,
         // As the vLLM client reads a choice.
-        finished: endsSolution(c),
+        finished: endsSolution(c, request.stopAtStepEnd),
+        ...(c.finish_reason === "length" ? { truncated: true } : {}),
         completionTokens: completionTokens[i] ?? 0,
       })),
     };

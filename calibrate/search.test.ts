@@ -51,7 +51,9 @@ describe("search against the sim's PRM (engine strategies, in process)", () => {
       return count;
     };
     const byBeam = await deceived(beam);
-    assert.ok(byBeam >= 6, `beam search answered the deceptive answer on ${byBeam}/40`);
+    // The count moves with the seeds (4–6 of 40 over three sets of request ids); the claim is
+    // that beam search is drawn in where the others are not.
+    assert.ok(byBeam >= 3, `beam search answered the deceptive answer on ${byBeam}/40`);
     assert.ok(byBeam > 2 * (await deceived(bon)), "best-of-N");
     assert.ok(byBeam > 2 * (await deceived(dvts)), "DVTS");
   });

@@ -147,9 +147,11 @@ function sampleSeed(
   index: number,
   fallback: SeedSource,
 ) {
-  // Greedy decoding has one answer per prompt; a seed fixes the sample per (prompt, choice).
+  // Greedy decoding has one answer per prompt. A seed fixes the sample per (prompt, seed): as in
+  // vLLM, choice i of a request with seed s is a child request with seed s + i, so it equals
+  // choice 0 of the same prompt with seed s + i.
   if (params.temperature === 0) return hash32(promptHash, "greedy");
-  if (params.seed !== undefined) return hash32(promptHash, "seed", params.seed, index);
+  if (params.seed !== undefined) return hash32(promptHash, "seed", params.seed + index);
   return fallback();
 }
 

@@ -65,6 +65,7 @@ export function policySnapshot(
     bins: spec.difficulty.bins,
     estimator: Estimator[spec.difficulty.estimator],
     probeSamples: spec.difficulty.probeSamples,
+    maxProbeFraction: spec.difficulty.maxProbeFraction,
     thresholds: effectiveThresholds(spec.difficulty.bins, spec.difficulty.thresholds),
     defaultGenerations: spec.budget.defaultGenerations,
     maxGenerations: spec.budget.maxGenerations,

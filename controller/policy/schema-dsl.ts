@@ -26,6 +26,7 @@ export interface SchemaNode {
   enum?: string[];
   default?: unknown;
   minimum?: number;
+  exclusiveMinimum?: boolean;
   maximum?: number;
   minLength?: number;
   maxLength?: number;

@@ -357,6 +357,10 @@ const difficulty = obj(
       minimum: 1,
       maximum: 64,
     }),
+    maxProbeFraction: num(
+      "The most of a request's generation budget the probe may take, in (0, 1]. At 0.5 a budget of 4 probes with 2 samples and leaves 2 to the bin's strategy; at 1 the probe may take the whole budget, and the response then says probeOnly.",
+      { default: 1, exclusiveMinimum: true, minimum: 0, maximum: 1 },
+    ),
     thresholds: list(
       "bins-1 strictly increasing cut points in [0,1] on the probe's mean PRM score, normally written by calibration. Absent: evenly spaced.",
       num("A cut point.", { minimum: 0, maximum: 1 }),

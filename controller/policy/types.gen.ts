@@ -152,6 +152,8 @@ export interface Difficulty {
   estimator: "probe" | "hint";
   /** Proposer samples drawn to estimate difficulty (they seed the strategy). */
   probeSamples: number;
+  /** The most of a request's generation budget the probe may take, in (0, 1]. At 0.5 a budget of 4 probes with 2 samples and leaves 2 to the bin's strategy; at 1 the probe may take the whole budget, and the response then says probeOnly. */
+  maxProbeFraction: number;
   /** bins-1 strictly increasing cut points in [0,1] on the probe's mean PRM score, normally written by calibration. Absent: evenly spaced. */
   thresholds?: Array<number>;
 }

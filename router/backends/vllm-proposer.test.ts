@@ -31,6 +31,26 @@ test("tells a finished step from a finished solution", () => {
   );
 });
 
+test("reads a stop token id as the end of the solution", () => {
+  const result = parseCompletion(
+    "u",
+    { choices: [{ index: 0, text: "\\boxed{4}", finish_reason: "stop", stop_reason: 128009 }] },
+    1,
+    true,
+  );
+  assert.equal(result.completions[0]?.finished, true);
+});
+
+test("reads length on a step call as a truncated step, on a solution call as the end", () => {
+  const choice = { index: 0, text: "and so", finish_reason: "length", stop_reason: null };
+  const step = parseCompletion("u", { choices: [choice] }, 1, true).completions[0];
+  assert.equal(step?.finished, false);
+  assert.equal(step?.truncated, true);
+  const whole = parseCompletion("u", { choices: [choice] }, 1, false).completions[0];
+  assert.equal(whole?.finished, true);
+  assert.equal(whole?.truncated, true);
+});
+
 test("rejects a response with the wrong number of choices", () => {
   assert.throws(() => parseCompletion("u", { choices: [] }, 2), /asked for 2 samples, got 0/);
 });

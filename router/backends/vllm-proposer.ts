@@ -6,7 +6,8 @@
 // How a finished step is told from a finished solution (vLLM's CompletionResponseChoice):
 // finish_reason "stop" with stop_reason equal to one of our stop strings means generation halted
 // on the step delimiter; finish_reason "stop" with stop_reason null (EOS) or an integer (a stop
-// token id), or finish_reason "length" (max_tokens), mean the solution is over.
+// token id), or finish_reason "length" (max_tokens) on a call for a whole solution, mean the
+// solution is over; "length" on a call for one step is a truncated step.
 import type { GenerateRequest, GenerateResult, Proposer } from "../engine/backend.ts";
 import { chatPrompt, completionPrompt, type ProposerFormat } from "../formats/prompt.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
@@ -64,12 +65,22 @@ export class VllmProposer implements Proposer {
     const path = chat ? "/v1/chat/completions" : "/v1/completions";
     return callPool(pool, affinity, request.signal, options, async (endpoint, signal, http) => {
       const url = `${endpoint}${path}`;
-      return parseCompletion(url, await postJson(url, body, signal, http), request.n);
+      return parseCompletion(
+        url,
+        await postJson(url, body, signal, http),
+        request.n,
+        request.stopAtStepEnd,
+      );
     });
   }
 }
 
-export function parseCompletion(url: string, raw: unknown, n: number): GenerateResult {
+export function parseCompletion(
+  url: string,
+  raw: unknown,
+  n: number,
+  stepCall = false,
+): GenerateResult {
   const response = raw as CompletionResponse;
   if (!Array.isArray(response?.choices)) throw new BadResponseError(url, "no choices array");
   if (response.choices.length !== n) {
@@ -105,7 +116,8 @@ export function parseCompletion(url: string, raw: unknown, n: number): GenerateR
     promptTokens: response.usage?.prompt_tokens ?? 0,
     completions: choices.map((c, i) => ({
       text: c.text,
-      finished: endsSolution(c),
+      finished: endsSolution(c, stepCall),
+      ...(c.finish_reason === "length" ? { truncated: true } : {}),
       completionTokens: perChoice[i] ?? 0,
     })),
   };
@@ -130,7 +142,13 @@ export function splitByWeight(total: number, weights: readonly number[]): number
 }
 
 // How vLLM says a sample ended the whole solution: a named stop string (the step delimiter)
-// ends only a step; EOS, a stop token or the length limit end the solution.
-export function endsSolution(choice: { finish_reason?: unknown; stop_reason?: unknown }): boolean {
+// ends only a step; EOS (stop_reason null) or a stop token (an integer id: many instruct models
+// stop on extra EOS ids from generation_config) end the solution. The length limit ends a call
+// for a whole solution; on a call for one step it is a truncated step, not a finished solution.
+export function endsSolution(
+  choice: { finish_reason?: unknown; stop_reason?: unknown },
+  stepCall = false,
+): boolean {
+  if (choice.finish_reason === "length") return !stepCall;
   return !(choice.finish_reason === "stop" && typeof choice.stop_reason === "string");
 }

@@ -27,8 +27,12 @@ export interface GenerateRequest {
 export interface Completion {
   // The generated text, including the step delimiter when generation stopped on one.
   text: string;
-  // True when the model ended the whole solution (EOS or max length), not just one step.
+  // True when the model ended the whole solution (EOS, a stop token, or max_tokens on a call for
+  // a whole solution), not just one step. max_tokens on a call for one step is a truncated step,
+  // not a finished solution.
   finished: boolean;
+  // Generation hit max_tokens (vLLM's finish_reason "length").
+  truncated?: boolean;
   completionTokens: number;
 }
 

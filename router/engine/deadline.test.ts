@@ -8,7 +8,9 @@ import { EngineError } from "./errors.ts";
 import { type FakeClock, fakeBackends } from "./testing/fake-backends.ts";
 import { makeContext, makeRequest } from "./testing/fixtures.ts";
 
-const engine = createEngine({ earlyStopping: { rule: "off", rounds: 8 } });
+// Rounds that never stop early (no lead is 100× the remaining samples): with the rule "off",
+// best-of-N would draw everything in one call and there would be no round to cut.
+const engine = createEngine({ earlyStopping: { rule: "margin", margin: 100, rounds: 8 } });
 
 function setup(deadlineMs: number) {
   const clock: FakeClock = { now: 0 };

@@ -22,11 +22,17 @@ import { checkPrompt, checkRequestId } from "./request-checks.ts";
 import { SeedAllocator } from "./seeds.ts";
 import { SearchCut, Session } from "./session.ts";
 import { STRATEGIES } from "./strategies/index.ts";
-import { cutError, runStrategy, type StrategyResult } from "./strategies/strategy.ts";
+import {
+  cutError,
+  runStrategy,
+  type SearchStrategy,
+  type StrategyResult,
+} from "./strategies/strategy.ts";
 import {
   checkOverride,
   chooseConfig,
   generationBudget,
+  type ResolvedConfig,
   type StrategyName,
   type TableChoice,
   toProtoConfig,
@@ -92,6 +98,11 @@ interface Estimate {
   score: number;
   probe: ScoredCandidate[];
   choice: TableChoice;
+  // What will run: the table's strategy shaped to the budget left after the probe, or, when
+  // the probe took it all, best-of-N over the probe's samples (probeOnly).
+  strategy: SearchStrategy;
+  config: ResolvedConfig;
+  probeOnly: boolean;
 }
 
 async function estimate(
@@ -127,8 +138,13 @@ async function estimate(
   let score = 0;
   let probed: ScoredCandidate[] = [];
   if (plan.hint === undefined) {
-    // The probe's samples count towards the budget, so it never draws more than the budget.
-    const k = Math.min(policy.probeSamples || options.defaultProbeSamples, plan.budget);
+    // The probe's samples count towards the budget, so it never draws more than the share of
+    // the budget the policy allows it (at least one sample: a probe needs something to score).
+    const share = policy.maxProbeFraction > 0 ? Math.min(1, policy.maxProbeFraction) : 1;
+    const k = Math.min(
+      policy.probeSamples || options.defaultProbeSamples,
+      Math.max(1, Math.floor(plan.budget * share)),
+    );
     try {
       ({ score, candidates: probed } = await probe(session, k));
     } catch (error) {
@@ -144,17 +160,32 @@ async function estimate(
     options,
     context.stepDown?.(bin) ?? false,
   );
+  const table = STRATEGIES[choice.config.strategy];
+  const shaped = table.shape(choice.config, probed.length);
+  const ran = shaped
+    ? { strategy: table, config: shaped, probeOnly: false }
+    : {
+        // Too small a budget for the table's strategy: best-of-N, on the probe's samples when
+        // the probe took the budget (said by probeOnly), or on the budget's own samples.
+        strategy: STRATEGIES.bestOfN,
+        config: {
+          ...choice.config,
+          strategy: "bestOfN" as const,
+          generations: probed.length > 0 ? probed.length : choice.config.generations,
+        },
+        probeOnly: probed.length > 0,
+      };
   session.emit({
     case: "difficulty",
     value: {
       bin,
       difficultyScore: score,
-      config: toProtoConfig(choice.config),
+      config: toProtoConfig(ran.config),
       budgetLevel: choice.level,
       steppedDown: choice.steppedDown,
     },
   });
-  return { plan, session, bin, score, probe: probed, choice };
+  return { plan, session, bin, score, probe: probed, choice, ...ran };
 }
 
 async function solve(
@@ -169,19 +200,18 @@ async function solve(
     score,
     probe: probed,
     choice,
+    strategy,
+    config,
+    probeOnly,
   } = await estimate(request, context, options);
   let result: StrategyResult;
   try {
     // The probe ran on the bin-0 pools; the search runs on the bin's own.
-    if (plan.hint === undefined) {
+    if (plan.hint === undefined && !probeOnly) {
       await context.ready?.(bin);
       session.backends = context.backendsFor(bin);
     }
-    result = await runStrategy(STRATEGIES[choice.config.strategy], {
-      session,
-      config: choice.config,
-      probe: probed,
-    });
+    result = await runStrategy(strategy, { session, config, probe: probed });
   } catch (error) {
     throw withUsage(error, session);
   }
@@ -191,7 +221,7 @@ async function solve(
     solution: result.solution,
     bin,
     difficultyScore: score,
-    config: toProtoConfig(choice.config),
+    config: toProtoConfig(config),
     budgetLevel: choice.level,
     usage: toProtoUsage(result.usage),
     score: result.score,
@@ -208,6 +238,7 @@ async function solve(
     partial: result.partial,
     stoppedEarly: result.stoppedEarly,
     steppedDown: choice.steppedDown,
+    probeOnly,
   });
   // The stream's last event carries the response, so a streaming transport only forwards events.
   session.emit({ case: "final", value: response });
@@ -219,12 +250,12 @@ async function estimateDifficulty(
   context: SolveContext,
   options: EngineOptions,
 ) {
-  const { plan, session, bin, score, choice } = await estimate(request, context, options);
+  const { plan, session, bin, score, choice, config } = await estimate(request, context, options);
   return create(EstimateDifficultyResponseSchema, {
     requestId: plan.requestId,
     bin,
     difficultyScore: score,
-    config: toProtoConfig(choice.config),
+    config: toProtoConfig(config),
     budgetLevel: choice.level,
     usage: toProtoUsage(session.ledger.usage),
   });

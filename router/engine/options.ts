@@ -31,6 +31,9 @@ export interface EngineOptions {
   revisionSelection: "weighted" | "majority";
   // Earlier attempts kept in a revision prompt (the newest ones): bounds prompt growth.
   revisionContext: number;
+  // Beam search and lookahead drop children whose prefix repeats another's (search-and-learn's
+  // filter_duplicates, on in its recipes).
+  beamDedupe: boolean;
   // Defaults for a config field the table left at 0 (e.g. a strategy override onto a level
   // written for another strategy).
   defaultBeamWidth: number;
@@ -48,6 +51,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   earlyStopping: { rule: "exact", margin: 1, rounds: 8 },
   revisionSelection: "weighted",
   revisionContext: 4,
+  beamDedupe: true,
   defaultBeamWidth: 4, // search-and-learn's default
   defaultLookahead: 1,
   defaultMaxSteps: 40, // search-and-learn's num_iterations

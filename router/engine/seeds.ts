@@ -1,28 +1,34 @@
-// Per-request seeds. vLLM (and sim/) return the same sample for the same prompt and seed, so two
-// calls that must differ — probe samples, beam expansions, revision chains — must never share a
-// seed, while replaying a request id must replay its seeds (reproducible answers and tests).
+// Per-request seeds. vLLM (and sim/) return the same sample for the same prompt and seed, and a
+// call with `n` samples and seed s draws choice i as a child request with seed s + i. So a call
+// owns the seed *range* [s, s + n): two calls that must differ — probe samples, beam
+// expansions, revision chains — must never overlap in range, and replaying a request id must
+// replay its seeds (reproducible answers and tests).
 //
-// seed_i = (base + i · STRIDE) mod 2^31 with an odd STRIDE is a bijection of i on [0, 2^31), so
-// the first 2^31 seeds of a request are pairwise distinct; the base comes from the request id.
+// Ranges are handed out contiguously from a base that comes from the request id. That also
+// makes sampling in rounds draw exactly the samples one big call would: N samples in rounds of
+// 2 get seeds s, s+2, s+4, … and choices 0–1 of each, which are choices 0…N−1 of one call with
+// seed s. Early stopping then sees the same samples as the full run, only fewer of them.
 
 const MODULUS = 2 ** 31; // vLLM seeds are signed 32-bit ints in practice; stay non-negative
-const STRIDE = (0x5bd1e995 % MODULUS) | 1; // odd, so i ↦ i·STRIDE is invertible mod 2^31
+// Room left above the base, so that a request's ranges never wrap past 2^31.
+const HEADROOM = 2 ** 24;
 
 export class SeedAllocator {
   readonly base: number;
   #next = 0;
 
   constructor(requestId: string) {
-    this.base = fnv1a(requestId) % MODULUS;
+    this.base = fnv1a(requestId) % (MODULUS - HEADROOM);
   }
 
-  next(): number {
-    const i = this.#next++;
-    // Math.imul keeps the product exact in 32 bits; >>> 0 then mod 2^31 is the low 31 bits.
-    return ((this.base + (Math.imul(i, STRIDE) >>> 0)) >>> 0) % MODULUS;
+  // The first seed of a fresh range of `n` seeds (one per sample of the call).
+  next(n = 1): number {
+    const seed = (this.base + this.#next) % MODULUS;
+    this.#next += Math.max(1, n);
+    return seed;
   }
 
-  // How many seeds were handed out (one per backend generate call).
+  // How many seeds were handed out.
   get issued(): number {
     return this.#next;
   }

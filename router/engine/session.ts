@@ -125,7 +125,7 @@ export class Session {
         n,
         maxTokens: grant.perSample,
         temperature: request.temperature ?? this.options.temperature,
-        seed: this.seeds.next(),
+        seed: this.seeds.next(n),
         stopAtStepEnd: request.stopAtStepEnd,
         signal: this.signal,
       });

@@ -77,6 +77,9 @@ export function validatePolicy(p: PolicySnapshot): string[] {
       }
     }
   }
+  if (!(p.maxProbeFraction >= 0 && p.maxProbeFraction <= 1)) {
+    problems.push(`maxProbeFraction must be in (0, 1], got ${p.maxProbeFraction}`);
+  }
   if (p.maxGenerations > 0 && p.defaultGenerations > p.maxGenerations) {
     problems.push(
       `defaultGenerations ${p.defaultGenerations} exceeds maxGenerations ${p.maxGenerations}`,

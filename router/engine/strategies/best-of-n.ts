@@ -7,5 +7,7 @@ import type { SearchStrategy } from "./strategy.ts";
 export const bestOfN: SearchStrategy = {
   name: "bestOfN",
   selection: () => "weighted",
+  // Samples beyond the probe's, if any; the probe's samples alone are still this strategy's vote.
+  shape: (config) => config,
   run: (input) => sampleInRounds(input, "weighted"),
 };

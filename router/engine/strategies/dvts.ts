@@ -5,13 +5,14 @@
 // round: N/M proposer calls in parallel and one verifier call.
 // Generations: the N beams (N − probe samples, rounded down to a multiple of M), counted at the
 // start, as for beam search.
-import { beamShape } from "./beam-search.ts";
+import { beamShape, treeShape } from "./beam-search.ts";
 import type { SearchStrategy } from "./strategy.ts";
 import { type Beam, best, emitStep, expand, recordFinished, root, scorePrefixes } from "./tree.ts";
 
 export const dvts: SearchStrategy = {
   name: "dvts",
   selection: () => "weighted",
+  shape: (config, probe) => treeShape(config, probe),
   async run({ session, config, probe }) {
     const budget = config.generations - probe.length;
     if (budget <= 0) return { stoppedEarly: false };
@@ -25,8 +26,12 @@ export const dvts: SearchStrategy = {
         const grown = await expand(
           session,
           open.map((o) => o.b),
-          () => width,
-          () => (step === 1 ? width : 0),
+          {
+            fanout: () => width,
+            newGenerations: () => (step === 1 ? width : 0),
+            // The step cap: each subtree's favourite is generated to the end of its solution.
+            toEnd: step === config.maxSteps,
+          },
         );
         await scorePrefixes(session, grown);
         return grown;
@@ -46,11 +51,6 @@ export const dvts: SearchStrategy = {
       active = next;
       emitStep(session, step, active.filter(Boolean).length, children);
     }
-    // Step cap: the unfinished favourites are each subtree's last word.
-    recordFinished(
-      session,
-      active.filter((b): b is Beam => b !== undefined),
-    );
     return { stoppedEarly: false };
   },
 };

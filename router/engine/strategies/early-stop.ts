@@ -13,6 +13,8 @@ export function decisive(vote: VoteResult, remainingSamples: number, rule: Early
   return vote.weight - vote.runnerUp > margin * remainingSamples;
 }
 
+// With early stopping off there is nothing to decide between rounds: one call draws them all.
 export function roundSize(total: number, rule: EarlyStopping): number {
+  if (rule.rule === "off") return Math.max(1, total);
   return Math.max(1, Math.ceil(total / Math.max(1, rule.rounds)));
 }

@@ -6,13 +6,14 @@
 import { aggregate } from "../aggregate.ts";
 import { probability } from "../candidate.ts";
 import type { Session } from "../session.ts";
-import { beamSearch, beamShape } from "./beam-search.ts";
+import { beamSearch, beamShape, treeShape } from "./beam-search.ts";
 import type { SearchStrategy } from "./strategy.ts";
 import type { Beam } from "./tree.ts";
 
 export const lookahead: SearchStrategy = {
   name: "lookahead",
   selection: () => "weighted",
+  shape: (config, probe) => treeShape(config, probe, config.lookahead + 1),
   async run({ session, config, probe }) {
     const k = config.lookahead;
     const beams = Math.floor((config.generations - probe.length) / (k + 1));
@@ -23,6 +24,7 @@ export const lookahead: SearchStrategy = {
       width,
       maxSteps: config.maxSteps,
       generations: keep * width * (k + 1),
+      dedupe: session.options.beamDedupe,
       rank: (s, children) => rankByRollout(s, children, k),
     });
     return { stoppedEarly: false };

@@ -6,5 +6,7 @@ import type { SearchStrategy } from "./strategy.ts";
 export const majority: SearchStrategy = {
   name: "majority",
   selection: () => "majority",
+  // Samples beyond the probe's, if any; the probe's samples alone are still this strategy's vote.
+  shape: (config) => config,
   run: (input) => sampleInRounds(input, "majority"),
 };

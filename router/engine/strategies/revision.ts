@@ -13,19 +13,29 @@ import { type SearchStrategy, vote } from "./strategy.ts";
 export const revision: SearchStrategy = {
   name: "revision",
   selection: (options) => options.revisionSelection,
+  // Nothing to run when the probe's samples already are every chain's every attempt.
+  shape: (config, probe) => {
+    const { lengths } = chainPlan(config.generations, config.sequentialRatio, probe);
+    const fresh = lengths.reduce((a, b) => a + b, 0) - Math.min(probe, lengths.length);
+    return fresh > 0 ? config : undefined;
+  },
   async run({ session, config, probe }) {
     const { chains, lengths } = chainPlan(config.generations, config.sequentialRatio, probe.length);
+    // Per chain: attempts made (they count towards its length) and the non-empty ones, which are
+    // what its next prompt carries (an empty attempt, e.g. a truncated or unreadable sample, is
+    // no evidence for the model to revise).
+    const made: number[] = chains.map(() => 0);
     const attempts: string[][] = chains.map(() => []);
-    for (const [i, c] of probe.slice(0, chains.length).entries()) attempts[i]?.push(c.solution);
+    for (const [i, c] of probe.slice(0, chains.length).entries()) {
+      made[i] = 1;
+      if (c.solution.trim() !== "") attempts[i]?.push(c.solution);
+    }
     const selection = session.options.revisionSelection;
     const rule = session.options.earlyStopping;
     for (let round = 1; ; round++) {
-      const open = chains.filter((i) => (attempts[i]?.length ?? 0) < (lengths[i] ?? 0));
+      const open = chains.filter((i) => (made[i] ?? 0) < (lengths[i] ?? 0));
       if (open.length === 0) return { stoppedEarly: false };
-      const remaining = open.reduce(
-        (sum, i) => sum + (lengths[i] ?? 0) - (attempts[i]?.length ?? 0),
-        0,
-      );
+      const remaining = open.reduce((sum, i) => sum + (lengths[i] ?? 0) - (made[i] ?? 0), 0);
       if (decisive(vote(session.candidates, selection), remaining, rule))
         return { stoppedEarly: true };
       await session.round(async () => {
@@ -38,18 +48,20 @@ export const revision: SearchStrategy = {
           prompts.map((prompt) => ({ prompt, n: 1, stopAtStepEnd: false, newGenerations: 1 })),
         );
         const solutions = results.map((r) => session.steps(r[0]?.text ?? ""));
-        let made: ScoredCandidate[];
+        let scored: ScoredCandidate[];
         if (selection === "weighted") {
-          made = await session.finish(solutions);
+          scored = await session.finish(solutions);
         } else {
           // Majority voting needs no verifier: skip its cost.
-          made = solutions.map((steps) => session.candidate(steps, []));
-          session.record(made);
+          scored = solutions.map((steps) => session.candidate(steps, []));
+          session.record(scored);
         }
         open.forEach((chain, j) => {
-          attempts[chain]?.push(made[j]?.solution ?? "");
+          made[chain] = (made[chain] ?? 0) + 1;
+          const solution = scored[j]?.solution ?? "";
+          if (solution.trim() !== "") attempts[chain]?.push(solution);
         });
-        const bestScore = made.reduce((m, c) => Math.max(m, c.score), 0);
+        const bestScore = scored.reduce((m, c) => Math.max(m, c.score), 0);
         session.emit({ case: "step", value: { step: round, active: open.length, bestScore } });
       });
     }

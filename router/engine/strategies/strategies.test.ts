@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type SolveResponse, Strategy } from "../../../proto/gen/mull/v1/router_pb.ts";
-import { normalizeAnswer } from "../answers.ts";
+import type { PromptInput } from "../backend.ts";
 import { createEngine } from "../engine.ts";
+import { sameAnswer } from "../equivalence.ts";
 import type { EngineOptionsInput } from "../options.ts";
 import type { StrategyName } from "../table.ts";
 import {
@@ -15,8 +16,6 @@ import {
 } from "../testing/fake-backends.ts";
 import { makeContext, makeRequest } from "../testing/fixtures.ts";
 import { chainPlan } from "./revision.ts";
-
-const RIGHT = normalizeAnswer(DEFAULT_PROBLEM.answer);
 
 async function run(
   strategy: StrategyName,
@@ -50,7 +49,7 @@ async function accuracy(strategy: StrategyName, generations: number): Promise<nu
   let right = 0;
   for (const id of ids) {
     const { response } = await run(strategy, generations, { id, engine: off });
-    if (normalizeAnswer(response.answer) === RIGHT) right++;
+    if (sameAnswer(response.answer, DEFAULT_PROBLEM.answer)) right++;
   }
   return right / ids.length;
 }
@@ -93,7 +92,7 @@ describe("bestOfN", () => {
       verifier.calls.reduce((s, c) => s + c.solutions.length, 0),
       16,
     );
-    assert.equal(normalizeAnswer(response.answer), RIGHT);
+    assert.ok(sameAnswer(response.answer, DEFAULT_PROBLEM.answer), response.answer);
   });
 });
 
@@ -169,6 +168,40 @@ describe("revision", () => {
     }
   });
 
+  it("never carries an empty attempt into a chain's context", async () => {
+    // A model whose first attempts all come back empty (say, cut off before any text).
+    const inner = new FakeProposer({ problem: { slip: 0.3 } });
+    const prompts: PromptInput[] = [];
+    const proposer = {
+      async generate(request: Parameters<FakeProposer["generate"]>[0]) {
+        prompts.push(request.prompt);
+        const result = await inner.generate(request);
+        if (prompts.length > 4) return result;
+        return { ...result, completions: result.completions.map((c) => ({ ...c, text: "" })) };
+      },
+    };
+    const context = makeContext({ proposer, verifier: new FakeVerifier() });
+    const response = await createEngine(off).solve(
+      makeRequest({
+        strategy: Strategy.revision,
+        difficultyHint: 1,
+        budget: { maxGenerations: 16 },
+      }),
+      context,
+    );
+    assert.equal(response.usage?.generations, 16, "an empty attempt still counts");
+    assert.equal(prompts.length, 16);
+    // Round 2: nothing to revise yet, so each chain starts afresh; later rounds carry only text.
+    for (const prompt of prompts.slice(4, 8)) assert.deepEqual(prompt.attempts, []);
+    for (const prompt of prompts) {
+      assert.ok(
+        prompt.attempts.every((a) => a.trim() !== ""),
+        JSON.stringify(prompt.attempts),
+      );
+    }
+    assert.ok(prompts.slice(8).every((p) => p.attempts.length > 0));
+  });
+
   it("carries each chain's earlier attempts into its revision prompts", async () => {
     // Bin 1's table: revision at ratio 0.25. The hint skips the probe.
     const { response, proposer } = await run("revision", 16, { engine: off, hint: 1 });
@@ -179,5 +212,29 @@ describe("revision", () => {
     assert.equal(revisions.length, 12);
     assert.ok(revisions.some((c) => c.prompt.includes("Attempt 3:")));
     assert.ok(revisions.every((c) => !c.prompt.includes("Attempt 4:")));
+  });
+});
+
+describe("rounds", () => {
+  it("draws best-of-N in one call when early stopping is off", async () => {
+    const { response, proposer } = await run("bestOfN", 64, {
+      engine: { earlyStopping: { rule: "off", rounds: 8 } },
+    });
+    assert.equal(response.usage?.generations, 64);
+    // The probe's 4, then the other 60 in one call.
+    assert.deepEqual(
+      proposer.calls.map((c) => c.n),
+      [4, 60],
+    );
+  });
+
+  it("samples in rounds when early stopping may stop", async () => {
+    const { proposer } = await run("majority", 64, {
+      engine: { earlyStopping: { rule: "margin", margin: 100, rounds: 8 } },
+    });
+    assert.deepEqual(
+      proposer.calls.map((c) => c.n),
+      [4, 8, 8, 8, 8, 8, 8, 8, 4],
+    );
   });
 });

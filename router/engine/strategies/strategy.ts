@@ -15,6 +15,7 @@ export interface StrategyInput {
   // Budget (ledger), proposer and verifier (backends), templates, seeds, aggregation, deadline and
   // signal, and the event sink all come with the session.
   session: Session;
+  // The config as shaped by the strategy (see SearchStrategy.shape).
   config: ResolvedConfig;
   // The difficulty probe's samples: already generated, already counted in the ledger, and already
   // in session.candidates. A strategy spends only config.generations − probe.length more.
@@ -28,6 +29,10 @@ export interface StrategyOutcome {
 export interface SearchStrategy {
   name: StrategyName;
   selection: (options: EngineOptions) => Selection;
+  // The config this strategy will actually run, given the table's and the probe's sample count:
+  // beam width and beam count cut to fit the budget, generations as they will be counted. The
+  // response reports this config. Undefined when the probe left it nothing to run.
+  shape: (config: ResolvedConfig, probe: number) => ResolvedConfig | undefined;
   // Generates and records candidates in input.session; throws SearchCut when cut short.
   run: (input: StrategyInput) => Promise<StrategyOutcome>;
 }

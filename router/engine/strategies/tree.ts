@@ -24,20 +24,30 @@ export const root = (): Beam => ({
   parent: -1,
 });
 
-// Expands beam i by fanout[i] one-step continuations: one proposer call per beam (vLLM's n, one
-// seed each), all in parallel. A continuation that ends the solution (or adds no step) finishes.
+export interface Expansion {
+  // Continuations of beam i (vLLM's n).
+  fanout: (i: number) => number;
+  // Generations the call for beam i starts (non-zero only on the first step).
+  newGenerations?: (i: number) => number;
+  // The step cap's last iteration: generate each continuation to the end of the solution
+  // instead of one step (as search-and-learn's last iteration does), so the surviving prefixes
+  // finish with an answer.
+  toEnd?: boolean;
+}
+
+// Expands beam i by fanout(i) continuations: one proposer call per beam (vLLM's n, one seed
+// range each), all in parallel. A continuation that ends the solution (or adds no step)
+// finishes; one cut by max_tokens on a step call is a truncated step and stays open.
 export async function expand(
   session: Session,
   beams: readonly Beam[],
-  fanout: (i: number) => number,
-  // Generations the call for beam i starts (non-zero only on the first step).
-  newGenerations: (i: number) => number = () => 0,
+  { fanout, newGenerations = () => 0, toEnd = false }: Expansion,
 ): Promise<Beam[]> {
   const results = await session.sampleAll(
     beams.map((beam, i) => ({
       prompt: session.prompt(beam.steps),
       n: fanout(i),
-      stopAtStepEnd: true,
+      stopAtStepEnd: !toEnd,
       newGenerations: newGenerations(i),
     })),
   );
@@ -48,11 +58,23 @@ export async function expand(
         steps: [...(beams[i]?.steps ?? []), ...added],
         stepScores: [],
         score: 0,
-        finished: c.finished || added.length === 0,
+        finished: toEnd || c.finished || added.length === 0,
         parent: i,
       };
     }),
   );
+}
+
+// Drops beams whose steps repeat an earlier beam's (search-and-learn's filter_duplicates, on in
+// its recipes): identical prefixes get identical PRM scores and would crowd out diverse ones.
+export function distinct(beams: readonly Beam[]): Beam[] {
+  const seen = new Set<string>();
+  return beams.filter((b) => {
+    const key = JSON.stringify(b.steps);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 // PRM-scores every beam's prefix in one verifier call.

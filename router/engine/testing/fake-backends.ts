@@ -4,7 +4,7 @@
 // "slips" with probability `slip` (temperature 0 never slips while slip < 0.5), and once a path
 // has slipped its final answer is one of `wrongAnswers`. Revision prompts slip less with each
 // earlier attempt they carry. The fake PRM prefers sound steps, with deterministic noise.
-// Like vLLM, a sample depends only on (prompt, seed, sample index), max_tokens truncates, and
+// Like vLLM, a sample depends only on (prompt, seed + sample index), max_tokens truncates, and
 // stopAtStepEnd stops after one step. A virtual clock advances per call, for deadline tests.
 
 import { completionPrompt, type ProposerFormat, proposerFormat } from "../../formats/prompt.ts";
@@ -20,6 +20,9 @@ import type {
 
 export interface FakeProblem {
   answer: string;
+  // How a sound solution writes the answer: equivalent surface forms, picked per sample, so the
+  // vote must see through them as it would with a real model.
+  answerForms: string[];
   wrongAnswers: string[];
   steps: number;
   slip: number;
@@ -31,6 +34,7 @@ export interface FakeProblem {
 
 export const DEFAULT_PROBLEM: FakeProblem = {
   answer: "\\frac{1}{2}",
+  answerForms: ["\\frac{1}{2}", "0.5", "\\dfrac12", "1/2", "\\tfrac{1}{2}"],
   wrongAnswers: ["2", "1/3", "0.25", "3/4", "1", "5"],
   steps: 4,
   slip: 0.15,
@@ -115,15 +119,19 @@ export class FakeProposer implements Proposer {
     const added: string[] = [];
     while (steps.length < p.steps) {
       const j = steps.length + 1;
-      const u = unit(`${request.seed}|${index}|${prompt.length}|${j}|${prompt}`);
+      // Choice i of seed s is choice 0 of seed s + i, as in vLLM.
+      const seed = request.seed + index;
+      const u = unit(`${seed}|${prompt.length}|${j}|${prompt}`);
       const slipsHere = request.temperature === 0 ? slip >= 0.5 : u < slip;
       slipped ||= slipsHere;
-      const flavour = Math.floor(unit(`flavour|${request.seed}|${index}|${j}`) * 1000);
+      const flavour = Math.floor(unit(`flavour|${seed}|${j}`) * 1000);
       let text = `Step ${j}: ${slipsHere ? "slip" : slipped ? "carry" : "sound"} #${flavour}.`;
       if (j === p.steps) {
         const wrong =
           p.wrongAnswers[Math.floor(unit(steps.join("|") + text) * p.wrongAnswers.length)] ?? "0";
-        text += ` The answer is $\\boxed{${slipped ? wrong : p.answer}}$.`;
+        const forms = p.answerForms.length > 0 ? p.answerForms : [p.answer];
+        const right = forms[Math.floor(unit(`form|${seed}|${text}`) * forms.length)] ?? p.answer;
+        text += ` The answer is $\\boxed{${slipped ? wrong : right}}$.`;
       }
       steps.push(text);
       added.push(text);
@@ -135,7 +143,13 @@ export class FakeProposer implements Proposer {
     let text = added.join(delimiter) + (finished ? "" : delimiter);
     if (tokensOf(text) > request.maxTokens) {
       text = text.slice(0, request.maxTokens * 4);
-      return { text, finished: true, completionTokens: tokensOf(text) };
+      // vLLM's "length": the end of a whole-solution call, a truncated step on a step call.
+      return {
+        text,
+        finished: !request.stopAtStepEnd,
+        truncated: true,
+        completionTokens: tokensOf(text),
+      };
     }
     return { text, finished, completionTokens: tokensOf(text) };
   }

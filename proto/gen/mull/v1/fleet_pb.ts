@@ -15,8 +15,12 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 /**
  * Describes the file mull/v1/fleet.proto.
  */
-export const file_mull_v1_fleet: GenFile = /*@__PURE__*/
-  fileDesc("ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIm4KBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQESFAoMYXBpX2tleV9maWxlGAQgASgJQhEKD19yZWFkeV9yZXBsaWNhcyKrAQoLQmluU25hcHNob3QSCwoDYmluGAEgASgNEicKBmxldmVscxgCIAMoCzIXLm11bGwudjEuU3RyYXRlZ3lDb25maWcSFgoJbWF4X2xldmVsGAMgASgNSACIAQESHwoIcHJvcG9zZXIYBCABKAsyDS5tdWxsLnYxLlBvb2wSHwoIdmVyaWZpZXIYBSABKAsyDS5tdWxsLnYxLlBvb2xCDAoKX21heF9sZXZlbCLJAwoOUG9saWN5U25hcHNob3QSDAoEbmFtZRgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAxIMCgRiaW5zGAQgASgNEiUKCWVzdGltYXRvchgFIAEoDjISLm11bGwudjEuRXN0aW1hdG9yEhUKDXByb2JlX3NhbXBsZXMYBiABKA0SEgoKdGhyZXNob2xkcxgHIAMoARIbChNkZWZhdWx0X2dlbmVyYXRpb25zGAggASgNEhcKD21heF9nZW5lcmF0aW9ucxgJIAEoDRIpCgthZ2dyZWdhdGlvbhgKIAEoDjIULm11bGwudjEuQWdncmVnYXRpb24SFgoOc3RlcF9zZXBhcmF0b3IYCyABKAkSJwoJYmluX3RhYmxlGAwgAygLMhQubXVsbC52MS5CaW5TbmFwc2hvdBIqCgZwcm9tcHQYFCABKAsyFS5tdWxsLnYxLlByb21wdEZvcm1hdEgAiAEBEjUKD3ZlcmlmaWVyX2Zvcm1hdBgVIAEoCzIXLm11bGwudjEuVmVyaWZpZXJGb3JtYXRIAYgBAUIJCgdfcHJvbXB0QhIKEF92ZXJpZmllcl9mb3JtYXQi8wEKDFByb21wdEZvcm1hdBIOCgZmb3JtYXQYASABKAkSDgoGc3lzdGVtGAIgASgJEg0KBXNvbHZlGAMgASgJEg4KBnJldmlzZRgEIAEoCRIPCgdhdHRlbXB0GAUgASgJEhYKDnN0ZXBfZGVsaW1pdGVyGAYgASgJEhUKDWNoYXRfdGVtcGxhdGUYByABKAkSGAoLdGVtcGVyYXR1cmUYCCABKAFIAIgBARISCgV0b3BfcBgJIAEoAUgBiAEBEhIKBXRvcF9rGAogASgFSAKIAQFCDgoMX3RlbXBlcmF0dXJlQggKBl90b3BfcEIICgZfdG9wX2sidAoOVmVyaWZpZXJGb3JtYXQSDgoGZm9ybWF0GAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEhAKCHN0ZXBfdGFnGAMgASgJEhsKDnBvc2l0aXZlX2luZGV4GAQgASgNSACIAQFCEQoPX3Bvc2l0aXZlX2luZGV4IjkKDFJvdXRlckNvbmZpZxIpCghwb2xpY2llcxgBIAMoCzIXLm11bGwudjEuUG9saWN5U25hcHNob3Qi6AEKCUJpbkRlbWFuZBILCgNiaW4YASABKA0SEAoIcmVxdWVzdHMYAiABKA0SFwoPcHJvcG9zZXJfdG9rZW5zGAMgASgNEhcKD3ZlcmlmaWVyX3Rva2VucxgEIAEoDRIQCghmaW5pc2hlZBgFIAEoDRIOCgZlcnJvcnMYBiABKA0SGgoScXVldWVfd2FpdF9zZWNvbmRzGAcgASgBEhkKEXJlcXVlc3RzX2J5X2xldmVsGAggAygNEhsKE3dhaXRpbmdfZm9yX3JlcGxpY2EYCSABKA0SFAoMc3RlcHBlZF9kb3duGAogASgNIqABCgxEZW1hbmRSZXBvcnQSEQoJcm91dGVyX2lkGAEgASgJEg4KBnBvbGljeRgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSFgoOd2luZG93X3NlY29uZHMYBCABKAESIAoEYmlucxgFIAMoCzISLm11bGwudjEuQmluRGVtYW5kEhAKCHNlcXVlbmNlGAYgASgNEg4KBnVyZ2VudBgHIAEoCCo7CglFc3RpbWF0b3ISGQoVRVNUSU1BVE9SX1VOU1BFQ0lGSUVEEAASCQoFcHJvYmUQARIICgRoaW50EAJiBnByb3RvMw", [file_mull_v1_router]);
+export const file_mull_v1_fleet: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    "ChNtdWxsL3YxL2ZsZWV0LnByb3RvEgdtdWxsLnYxIm4KBFBvb2wSDQoFbW9kZWwYASABKAkSEQoJZW5kcG9pbnRzGAIgAygJEhsKDnJlYWR5X3JlcGxpY2FzGAMgASgNSACIAQESFAoMYXBpX2tleV9maWxlGAQgASgJQhEKD19yZWFkeV9yZXBsaWNhcyKrAQoLQmluU25hcHNob3QSCwoDYmluGAEgASgNEicKBmxldmVscxgCIAMoCzIXLm11bGwudjEuU3RyYXRlZ3lDb25maWcSFgoJbWF4X2xldmVsGAMgASgNSACIAQESHwoIcHJvcG9zZXIYBCABKAsyDS5tdWxsLnYxLlBvb2wSHwoIdmVyaWZpZXIYBSABKAsyDS5tdWxsLnYxLlBvb2xCDAoKX21heF9sZXZlbCLlAwoOUG9saWN5U25hcHNob3QSDAoEbmFtZRgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAxIMCgRiaW5zGAQgASgNEiUKCWVzdGltYXRvchgFIAEoDjISLm11bGwudjEuRXN0aW1hdG9yEhUKDXByb2JlX3NhbXBsZXMYBiABKA0SEgoKdGhyZXNob2xkcxgHIAMoARIbChNkZWZhdWx0X2dlbmVyYXRpb25zGAggASgNEhcKD21heF9nZW5lcmF0aW9ucxgJIAEoDRIpCgthZ2dyZWdhdGlvbhgKIAEoDjIULm11bGwudjEuQWdncmVnYXRpb24SFgoOc3RlcF9zZXBhcmF0b3IYCyABKAkSJwoJYmluX3RhYmxlGAwgAygLMhQubXVsbC52MS5CaW5TbmFwc2hvdBIqCgZwcm9tcHQYFCABKAsyFS5tdWxsLnYxLlByb21wdEZvcm1hdEgAiAEBEjUKD3ZlcmlmaWVyX2Zvcm1hdBgVIAEoCzIXLm11bGwudjEuVmVyaWZpZXJGb3JtYXRIAYgBARIaChJtYXhfcHJvYmVfZnJhY3Rpb24YHiABKAFCCQoHX3Byb21wdEISChBfdmVyaWZpZXJfZm9ybWF0IvMBCgxQcm9tcHRGb3JtYXQSDgoGZm9ybWF0GAEgASgJEg4KBnN5c3RlbRgCIAEoCRINCgVzb2x2ZRgDIAEoCRIOCgZyZXZpc2UYBCABKAkSDwoHYXR0ZW1wdBgFIAEoCRIWCg5zdGVwX2RlbGltaXRlchgGIAEoCRIVCg1jaGF0X3RlbXBsYXRlGAcgASgJEhgKC3RlbXBlcmF0dXJlGAggASgBSACIAQESEgoFdG9wX3AYCSABKAFIAYgBARISCgV0b3BfaxgKIAEoBUgCiAEBQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3BCCAoGX3RvcF9rInQKDlZlcmlmaWVyRm9ybWF0Eg4KBmZvcm1hdBgBIAEoCRIQCgh0ZW1wbGF0ZRgCIAEoCRIQCghzdGVwX3RhZxgDIAEoCRIbCg5wb3NpdGl2ZV9pbmRleBgEIAEoDUgAiAEBQhEKD19wb3NpdGl2ZV9pbmRleCI5CgxSb3V0ZXJDb25maWcSKQoIcG9saWNpZXMYASADKAsyFy5tdWxsLnYxLlBvbGljeVNuYXBzaG90IugBCglCaW5EZW1hbmQSCwoDYmluGAEgASgNEhAKCHJlcXVlc3RzGAIgASgNEhcKD3Byb3Bvc2VyX3Rva2VucxgDIAEoDRIXCg92ZXJpZmllcl90b2tlbnMYBCABKA0SEAoIZmluaXNoZWQYBSABKA0SDgoGZXJyb3JzGAYgASgNEhoKEnF1ZXVlX3dhaXRfc2Vjb25kcxgHIAEoARIZChFyZXF1ZXN0c19ieV9sZXZlbBgIIAMoDRIbChN3YWl0aW5nX2Zvcl9yZXBsaWNhGAkgASgNEhQKDHN0ZXBwZWRfZG93bhgKIAEoDSKgAQoMRGVtYW5kUmVwb3J0EhEKCXJvdXRlcl9pZBgBIAEoCRIOCgZwb2xpY3kYAiABKAkSEQoJbmFtZXNwYWNlGAMgASgJEhYKDndpbmRvd19zZWNvbmRzGAQgASgBEiAKBGJpbnMYBSADKAsyEi5tdWxsLnYxLkJpbkRlbWFuZBIQCghzZXF1ZW5jZRgGIAEoDRIOCgZ1cmdlbnQYByABKAgqOwoJRXN0aW1hdG9yEhkKFUVTVElNQVRPUl9VTlNQRUNJRklFRBAAEgkKBXByb2JlEAESCAoEaGludBACYgZwcm90bzM",
+    [file_mull_v1_router],
+  );
 
 /**
  * @generated from message mull.v1.Pool
@@ -55,8 +59,7 @@ export type Pool = Message<"mull.v1.Pool"> & {
  * Describes the message mull.v1.Pool.
  * Use `create(PoolSchema)` to create a new message.
  */
-export const PoolSchema: GenMessage<Pool> = /*@__PURE__*/
-  messageDesc(file_mull_v1_fleet, 0);
+export const PoolSchema: GenMessage<Pool> = /*@__PURE__*/ messageDesc(file_mull_v1_fleet, 0);
 
 /**
  * @generated from message mull.v1.BinSnapshot
@@ -96,7 +99,8 @@ export type BinSnapshot = Message<"mull.v1.BinSnapshot"> & {
  * Describes the message mull.v1.BinSnapshot.
  * Use `create(BinSnapshotSchema)` to create a new message.
  */
-export const BinSnapshotSchema: GenMessage<BinSnapshot> = /*@__PURE__*/
+export const BinSnapshotSchema: GenMessage<BinSnapshot> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 1);
 
 /**
@@ -183,13 +187,22 @@ export type PolicySnapshot = Message<"mull.v1.PolicySnapshot"> & {
    * @generated from field: optional mull.v1.VerifierFormat verifier_format = 21;
    */
   verifierFormat?: VerifierFormat | undefined;
+
+  /**
+   * The most of a request's generation budget the probe may take, in (0, 1]; 0 means 1. At a
+   * budget of 4 with 4 probe samples and 0.5, the probe draws 2 and the strategy gets 2.
+   *
+   * @generated from field: double max_probe_fraction = 30;
+   */
+  maxProbeFraction: number;
 };
 
 /**
  * Describes the message mull.v1.PolicySnapshot.
  * Use `create(PolicySnapshotSchema)` to create a new message.
  */
-export const PolicySnapshotSchema: GenMessage<PolicySnapshot> = /*@__PURE__*/
+export const PolicySnapshotSchema: GenMessage<PolicySnapshot> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 2);
 
 /**
@@ -264,7 +277,8 @@ export type PromptFormat = Message<"mull.v1.PromptFormat"> & {
  * Describes the message mull.v1.PromptFormat.
  * Use `create(PromptFormatSchema)` to create a new message.
  */
-export const PromptFormatSchema: GenMessage<PromptFormat> = /*@__PURE__*/
+export const PromptFormatSchema: GenMessage<PromptFormat> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 3);
 
 /**
@@ -304,7 +318,8 @@ export type VerifierFormat = Message<"mull.v1.VerifierFormat"> & {
  * Describes the message mull.v1.VerifierFormat.
  * Use `create(VerifierFormatSchema)` to create a new message.
  */
-export const VerifierFormatSchema: GenMessage<VerifierFormat> = /*@__PURE__*/
+export const VerifierFormatSchema: GenMessage<VerifierFormat> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 4);
 
 /**
@@ -321,7 +336,8 @@ export type RouterConfig = Message<"mull.v1.RouterConfig"> & {
  * Describes the message mull.v1.RouterConfig.
  * Use `create(RouterConfigSchema)` to create a new message.
  */
-export const RouterConfigSchema: GenMessage<RouterConfig> = /*@__PURE__*/
+export const RouterConfigSchema: GenMessage<RouterConfig> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 5);
 
 /**
@@ -403,7 +419,8 @@ export type BinDemand = Message<"mull.v1.BinDemand"> & {
  * Describes the message mull.v1.BinDemand.
  * Use `create(BinDemandSchema)` to create a new message.
  */
-export const BinDemandSchema: GenMessage<BinDemand> = /*@__PURE__*/
+export const BinDemandSchema: GenMessage<BinDemand> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 6);
 
 /**
@@ -458,7 +475,8 @@ export type DemandReport = Message<"mull.v1.DemandReport"> & {
  * Describes the message mull.v1.DemandReport.
  * Use `create(DemandReportSchema)` to create a new message.
  */
-export const DemandReportSchema: GenMessage<DemandReport> = /*@__PURE__*/
+export const DemandReportSchema: GenMessage<DemandReport> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_fleet, 7);
 
 /**
@@ -489,6 +507,4 @@ export type Estimator = (typeof Estimator)[keyof typeof Estimator] | UnknownEnum
 /**
  * Describes the enum mull.v1.Estimator.
  */
-export const EstimatorSchema: GenEnum<Estimator> = /*@__PURE__*/
-  enumDesc(file_mull_v1_fleet, 0);
-
+export const EstimatorSchema: GenEnum<Estimator> = /*@__PURE__*/ enumDesc(file_mull_v1_fleet, 0);

@@ -12,8 +12,11 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 /**
  * Describes the file mull/v1/router.proto.
  */
-export const file_mull_v1_router: GenFile = /*@__PURE__*/
-  fileDesc("ChRtdWxsL3YxL3JvdXRlci5wcm90bxIHbXVsbC52MSI1CgZCdWRnZXQSFwoPbWF4X2dlbmVyYXRpb25zGAEgASgNEhIKCm1heF90b2tlbnMYAiABKAQi1gEKDFNvbHZlUmVxdWVzdBIOCgZwb2xpY3kYASABKAkSDgoGcHJvbXB0GAIgASgJEh8KBmJ1ZGdldBgDIAEoCzIPLm11bGwudjEuQnVkZ2V0EhwKD2RpZmZpY3VsdHlfaGludBgEIAEoDUgAiAEBEiMKCHN0cmF0ZWd5GAUgASgOMhEubXVsbC52MS5TdHJhdGVneRISCgpyZXF1ZXN0X2lkGAYgASgJEhoKEmluY2x1ZGVfY2FuZGlkYXRlcxgHIAEoCEISChBfZGlmZmljdWx0eV9oaW50Ip4BCg5TdHJhdGVneUNvbmZpZxIjCghzdHJhdGVneRgBIAEoDjIRLm11bGwudjEuU3RyYXRlZ3kSEwoLZ2VuZXJhdGlvbnMYAiABKA0SEgoKYmVhbV93aWR0aBgDIAEoDRIRCglsb29rYWhlYWQYBCABKA0SGAoQc2VxdWVudGlhbF9yYXRpbxgFIAEoARIRCgltYXhfc3RlcHMYBiABKA0ikAEKBVVzYWdlEhMKC2dlbmVyYXRpb25zGAEgASgNEh4KFnByb3Bvc2VyX3Byb21wdF90b2tlbnMYAiABKAQSIgoacHJvcG9zZXJfY29tcGxldGlvbl90b2tlbnMYAyABKAQSFwoPdmVyaWZpZXJfdG9rZW5zGAQgASgEEhUKDWJhY2tlbmRfY2FsbHMYBSABKA0iUQoJQ2FuZGlkYXRlEg4KBmFuc3dlchgBIAEoCRIQCghzb2x1dGlvbhgCIAEoCRINCgVzY29yZRgDIAEoARITCgtzdGVwX3Njb3JlcxgEIAMoASK/AgoNU29sdmVSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEg4KBmFuc3dlchgCIAEoCRIQCghzb2x1dGlvbhgDIAEoCRILCgNiaW4YBCABKA0SGAoQZGlmZmljdWx0eV9zY29yZRgFIAEoARInCgZjb25maWcYBiABKAsyFy5tdWxsLnYxLlN0cmF0ZWd5Q29uZmlnEhQKDGJ1ZGdldF9sZXZlbBgHIAEoDRIdCgV1c2FnZRgIIAEoCzIOLm11bGwudjEuVXNhZ2USDQoFc2NvcmUYCSABKAESJgoKY2FuZGlkYXRlcxgKIAMoCzISLm11bGwudjEuQ2FuZGlkYXRlEg8KB3BhcnRpYWwYCyABKAgSFQoNc3RvcHBlZF9lYXJseRgMIAEoCBIUCgxzdGVwcGVkX2Rvd24YDSABKAgiTwoZRXN0aW1hdGVEaWZmaWN1bHR5UmVxdWVzdBIOCgZwb2xpY3kYASABKAkSDgoGcHJvbXB0GAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkitQEKGkVzdGltYXRlRGlmZmljdWx0eVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSCwoDYmluGAIgASgNEhgKEGRpZmZpY3VsdHlfc2NvcmUYAyABKAESJwoGY29uZmlnGAQgASgLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIUCgxidWRnZXRfbGV2ZWwYBSABKA0SHQoFdXNhZ2UYBiABKAsyDi5tdWxsLnYxLlVzYWdlIsgBCgpTb2x2ZUV2ZW50EjIKCmRpZmZpY3VsdHkYASABKAsyHC5tdWxsLnYxLkRpZmZpY3VsdHlFc3RpbWF0ZWRIABIlCgRzdGVwGAIgASgLMhUubXVsbC52MS5TdGVwRXhwYW5kZWRIABItCgljYW5kaWRhdGUYAyABKAsyGC5tdWxsLnYxLkNhbmRpZGF0ZVNjb3JlZEgAEicKBWZpbmFsGAQgASgLMhYubXVsbC52MS5Tb2x2ZVJlc3BvbnNlSABCBwoFZXZlbnQikQEKE0RpZmZpY3VsdHlFc3RpbWF0ZWQSCwoDYmluGAEgASgNEhgKEGRpZmZpY3VsdHlfc2NvcmUYAiABKAESJwoGY29uZmlnGAMgASgLMhcubXVsbC52MS5TdHJhdGVneUNvbmZpZxIUCgxidWRnZXRfbGV2ZWwYBCABKA0SFAoMc3RlcHBlZF9kb3duGAUgASgIIkAKDFN0ZXBFeHBhbmRlZBIMCgRzdGVwGAEgASgNEg4KBmFjdGl2ZRgCIAEoDRISCgpiZXN0X3Njb3JlGAMgASgBIjAKD0NhbmRpZGF0ZVNjb3JlZBIOCgZhbnN3ZXIYASABKAkSDQoFc2NvcmUYAiABKAEqcAoIU3RyYXRlZ3kSGAoUU1RSQVRFR1lfVU5TUEVDSUZJRUQQABILCgdiZXN0T2ZOEAESDAoIbWFqb3JpdHkQAhIICgRiZWFtEAMSDQoJbG9va2FoZWFkEAQSCAoEZHZ0cxAFEgwKCHJldmlzaW9uEAYqRwoLQWdncmVnYXRpb24SGwoXQUdHUkVHQVRJT05fVU5TUEVDSUZJRUQQABIICgRsYXN0EAESBwoDbWluEAISCAoEcHJvZBADMtwBCgZSb3V0ZXISNgoFU29sdmUSFS5tdWxsLnYxLlNvbHZlUmVxdWVzdBoWLm11bGwudjEuU29sdmVSZXNwb25zZRI7CgtTb2x2ZVN0cmVhbRIVLm11bGwudjEuU29sdmVSZXF1ZXN0GhMubXVsbC52MS5Tb2x2ZUV2ZW50MAESXQoSRXN0aW1hdGVEaWZmaWN1bHR5EiIubXVsbC52MS5Fc3RpbWF0ZURpZmZpY3VsdHlSZXF1ZXN0GiMubXVsbC52MS5Fc3RpbWF0ZURpZmZpY3VsdHlSZXNwb25zZWIGcHJvdG8z");
+export const file_mull_v1_router: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    "ChRtdWxsL3YxL3JvdXRlci5wcm90bxIHbXVsbC52MSI1CgZCdWRnZXQSFwoPbWF4X2dlbmVyYXRpb25zGAEgASgNEhIKCm1heF90b2tlbnMYAiABKAQi1gEKDFNvbHZlUmVxdWVzdBIOCgZwb2xpY3kYASABKAkSDgoGcHJvbXB0GAIgASgJEh8KBmJ1ZGdldBgDIAEoCzIPLm11bGwudjEuQnVkZ2V0EhwKD2RpZmZpY3VsdHlfaGludBgEIAEoDUgAiAEBEiMKCHN0cmF0ZWd5GAUgASgOMhEubXVsbC52MS5TdHJhdGVneRISCgpyZXF1ZXN0X2lkGAYgASgJEhoKEmluY2x1ZGVfY2FuZGlkYXRlcxgHIAEoCEISChBfZGlmZmljdWx0eV9oaW50Ip4BCg5TdHJhdGVneUNvbmZpZxIjCghzdHJhdGVneRgBIAEoDjIRLm11bGwudjEuU3RyYXRlZ3kSEwoLZ2VuZXJhdGlvbnMYAiABKA0SEgoKYmVhbV93aWR0aBgDIAEoDRIRCglsb29rYWhlYWQYBCABKA0SGAoQc2VxdWVudGlhbF9yYXRpbxgFIAEoARIRCgltYXhfc3RlcHMYBiABKA0ikAEKBVVzYWdlEhMKC2dlbmVyYXRpb25zGAEgASgNEh4KFnByb3Bvc2VyX3Byb21wdF90b2tlbnMYAiABKAQSIgoacHJvcG9zZXJfY29tcGxldGlvbl90b2tlbnMYAyABKAQSFwoPdmVyaWZpZXJfdG9rZW5zGAQgASgEEhUKDWJhY2tlbmRfY2FsbHMYBSABKA0iUQoJQ2FuZGlkYXRlEg4KBmFuc3dlchgBIAEoCRIQCghzb2x1dGlvbhgCIAEoCRINCgVzY29yZRgDIAEoARITCgtzdGVwX3Njb3JlcxgEIAMoASLTAgoNU29sdmVSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEg4KBmFuc3dlchgCIAEoCRIQCghzb2x1dGlvbhgDIAEoCRILCgNiaW4YBCABKA0SGAoQZGlmZmljdWx0eV9zY29yZRgFIAEoARInCgZjb25maWcYBiABKAsyFy5tdWxsLnYxLlN0cmF0ZWd5Q29uZmlnEhQKDGJ1ZGdldF9sZXZlbBgHIAEoDRIdCgV1c2FnZRgIIAEoCzIOLm11bGwudjEuVXNhZ2USDQoFc2NvcmUYCSABKAESJgoKY2FuZGlkYXRlcxgKIAMoCzISLm11bGwudjEuQ2FuZGlkYXRlEg8KB3BhcnRpYWwYCyABKAgSFQoNc3RvcHBlZF9lYXJseRgMIAEoCBIUCgxzdGVwcGVkX2Rvd24YDSABKAgSEgoKcHJvYmVfb25seRgUIAEoCCJPChlFc3RpbWF0ZURpZmZpY3VsdHlSZXF1ZXN0Eg4KBnBvbGljeRgBIAEoCRIOCgZwcm9tcHQYAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSK1AQoaRXN0aW1hdGVEaWZmaWN1bHR5UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRILCgNiaW4YAiABKA0SGAoQZGlmZmljdWx0eV9zY29yZRgDIAEoARInCgZjb25maWcYBCABKAsyFy5tdWxsLnYxLlN0cmF0ZWd5Q29uZmlnEhQKDGJ1ZGdldF9sZXZlbBgFIAEoDRIdCgV1c2FnZRgGIAEoCzIOLm11bGwudjEuVXNhZ2UiyAEKClNvbHZlRXZlbnQSMgoKZGlmZmljdWx0eRgBIAEoCzIcLm11bGwudjEuRGlmZmljdWx0eUVzdGltYXRlZEgAEiUKBHN0ZXAYAiABKAsyFS5tdWxsLnYxLlN0ZXBFeHBhbmRlZEgAEi0KCWNhbmRpZGF0ZRgDIAEoCzIYLm11bGwudjEuQ2FuZGlkYXRlU2NvcmVkSAASJwoFZmluYWwYBCABKAsyFi5tdWxsLnYxLlNvbHZlUmVzcG9uc2VIAEIHCgVldmVudCKRAQoTRGlmZmljdWx0eUVzdGltYXRlZBILCgNiaW4YASABKA0SGAoQZGlmZmljdWx0eV9zY29yZRgCIAEoARInCgZjb25maWcYAyABKAsyFy5tdWxsLnYxLlN0cmF0ZWd5Q29uZmlnEhQKDGJ1ZGdldF9sZXZlbBgEIAEoDRIUCgxzdGVwcGVkX2Rvd24YBSABKAgiQAoMU3RlcEV4cGFuZGVkEgwKBHN0ZXAYASABKA0SDgoGYWN0aXZlGAIgASgNEhIKCmJlc3Rfc2NvcmUYAyABKAEiMAoPQ2FuZGlkYXRlU2NvcmVkEg4KBmFuc3dlchgBIAEoCRINCgVzY29yZRgCIAEoASpwCghTdHJhdGVneRIYChRTVFJBVEVHWV9VTlNQRUNJRklFRBAAEgsKB2Jlc3RPZk4QARIMCghtYWpvcml0eRACEggKBGJlYW0QAxINCglsb29rYWhlYWQQBBIICgRkdnRzEAUSDAoIcmV2aXNpb24QBipHCgtBZ2dyZWdhdGlvbhIbChdBR0dSRUdBVElPTl9VTlNQRUNJRklFRBAAEggKBGxhc3QQARIHCgNtaW4QAhIICgRwcm9kEAMy3AEKBlJvdXRlchI2CgVTb2x2ZRIVLm11bGwudjEuU29sdmVSZXF1ZXN0GhYubXVsbC52MS5Tb2x2ZVJlc3BvbnNlEjsKC1NvbHZlU3RyZWFtEhUubXVsbC52MS5Tb2x2ZVJlcXVlc3QaEy5tdWxsLnYxLlNvbHZlRXZlbnQwARJdChJFc3RpbWF0ZURpZmZpY3VsdHkSIi5tdWxsLnYxLkVzdGltYXRlRGlmZmljdWx0eVJlcXVlc3QaIy5tdWxsLnYxLkVzdGltYXRlRGlmZmljdWx0eVJlc3BvbnNlYgZwcm90bzM",
+  );
 
 /**
  * @generated from message mull.v1.Budget
@@ -38,8 +41,7 @@ export type Budget = Message<"mull.v1.Budget"> & {
  * Describes the message mull.v1.Budget.
  * Use `create(BudgetSchema)` to create a new message.
  */
-export const BudgetSchema: GenMessage<Budget> = /*@__PURE__*/
-  messageDesc(file_mull_v1_router, 0);
+export const BudgetSchema: GenMessage<Budget> = /*@__PURE__*/ messageDesc(file_mull_v1_router, 0);
 
 /**
  * @generated from message mull.v1.SolveRequest
@@ -93,7 +95,8 @@ export type SolveRequest = Message<"mull.v1.SolveRequest"> & {
  * Describes the message mull.v1.SolveRequest.
  * Use `create(SolveRequestSchema)` to create a new message.
  */
-export const SolveRequestSchema: GenMessage<SolveRequest> = /*@__PURE__*/
+export const SolveRequestSchema: GenMessage<SolveRequest> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 1);
 
 /**
@@ -145,7 +148,8 @@ export type StrategyConfig = Message<"mull.v1.StrategyConfig"> & {
  * Describes the message mull.v1.StrategyConfig.
  * Use `create(StrategyConfigSchema)` to create a new message.
  */
-export const StrategyConfigSchema: GenMessage<StrategyConfig> = /*@__PURE__*/
+export const StrategyConfigSchema: GenMessage<StrategyConfig> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 2);
 
 /**
@@ -182,8 +186,7 @@ export type Usage = Message<"mull.v1.Usage"> & {
  * Describes the message mull.v1.Usage.
  * Use `create(UsageSchema)` to create a new message.
  */
-export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_mull_v1_router, 3);
+export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/ messageDesc(file_mull_v1_router, 3);
 
 /**
  * @generated from message mull.v1.Candidate
@@ -214,7 +217,8 @@ export type Candidate = Message<"mull.v1.Candidate"> & {
  * Describes the message mull.v1.Candidate.
  * Use `create(CandidateSchema)` to create a new message.
  */
-export const CandidateSchema: GenMessage<Candidate> = /*@__PURE__*/
+export const CandidateSchema: GenMessage<Candidate> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 4);
 
 /**
@@ -296,13 +300,23 @@ export type SolveResponse = Message<"mull.v1.SolveResponse"> & {
    * @generated from field: bool stepped_down = 13;
    */
   steppedDown: boolean;
+
+  /**
+   * True when the probe's samples were all the budget allowed: the bin's strategy had nothing
+   * left to run, and the answer is the weighted vote over the probe's samples (config then says
+   * bestOfN with the probe's generations).
+   *
+   * @generated from field: bool probe_only = 20;
+   */
+  probeOnly: boolean;
 };
 
 /**
  * Describes the message mull.v1.SolveResponse.
  * Use `create(SolveResponseSchema)` to create a new message.
  */
-export const SolveResponseSchema: GenMessage<SolveResponse> = /*@__PURE__*/
+export const SolveResponseSchema: GenMessage<SolveResponse> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 5);
 
 /**
@@ -329,7 +343,8 @@ export type EstimateDifficultyRequest = Message<"mull.v1.EstimateDifficultyReque
  * Describes the message mull.v1.EstimateDifficultyRequest.
  * Use `create(EstimateDifficultyRequestSchema)` to create a new message.
  */
-export const EstimateDifficultyRequestSchema: GenMessage<EstimateDifficultyRequest> = /*@__PURE__*/
+export const EstimateDifficultyRequestSchema: GenMessage<EstimateDifficultyRequest> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 6);
 
 /**
@@ -371,7 +386,8 @@ export type EstimateDifficultyResponse = Message<"mull.v1.EstimateDifficultyResp
  * Describes the message mull.v1.EstimateDifficultyResponse.
  * Use `create(EstimateDifficultyResponseSchema)` to create a new message.
  */
-export const EstimateDifficultyResponseSchema: GenMessage<EstimateDifficultyResponse> = /*@__PURE__*/
+export const EstimateDifficultyResponseSchema: GenMessage<EstimateDifficultyResponse> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 7);
 
 /**
@@ -381,38 +397,44 @@ export type SolveEvent = Message<"mull.v1.SolveEvent"> & {
   /**
    * @generated from oneof mull.v1.SolveEvent.event
    */
-  event: {
-    /**
-     * @generated from field: mull.v1.DifficultyEstimated difficulty = 1;
-     */
-    value: DifficultyEstimated;
-    case: "difficulty";
-  } | {
-    /**
-     * @generated from field: mull.v1.StepExpanded step = 2;
-     */
-    value: StepExpanded;
-    case: "step";
-  } | {
-    /**
-     * @generated from field: mull.v1.CandidateScored candidate = 3;
-     */
-    value: CandidateScored;
-    case: "candidate";
-  } | {
-    /**
-     * @generated from field: mull.v1.SolveResponse final = 4;
-     */
-    value: SolveResponse;
-    case: "final";
-  } | { case: undefined; value?: undefined };
+  event:
+    | {
+        /**
+         * @generated from field: mull.v1.DifficultyEstimated difficulty = 1;
+         */
+        value: DifficultyEstimated;
+        case: "difficulty";
+      }
+    | {
+        /**
+         * @generated from field: mull.v1.StepExpanded step = 2;
+         */
+        value: StepExpanded;
+        case: "step";
+      }
+    | {
+        /**
+         * @generated from field: mull.v1.CandidateScored candidate = 3;
+         */
+        value: CandidateScored;
+        case: "candidate";
+      }
+    | {
+        /**
+         * @generated from field: mull.v1.SolveResponse final = 4;
+         */
+        value: SolveResponse;
+        case: "final";
+      }
+    | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message mull.v1.SolveEvent.
  * Use `create(SolveEventSchema)` to create a new message.
  */
-export const SolveEventSchema: GenMessage<SolveEvent> = /*@__PURE__*/
+export const SolveEventSchema: GenMessage<SolveEvent> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 8);
 
 /**
@@ -451,7 +473,8 @@ export type DifficultyEstimated = Message<"mull.v1.DifficultyEstimated"> & {
  * Describes the message mull.v1.DifficultyEstimated.
  * Use `create(DifficultyEstimatedSchema)` to create a new message.
  */
-export const DifficultyEstimatedSchema: GenMessage<DifficultyEstimated> = /*@__PURE__*/
+export const DifficultyEstimatedSchema: GenMessage<DifficultyEstimated> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 9);
 
 /**
@@ -478,7 +501,8 @@ export type StepExpanded = Message<"mull.v1.StepExpanded"> & {
  * Describes the message mull.v1.StepExpanded.
  * Use `create(StepExpandedSchema)` to create a new message.
  */
-export const StepExpandedSchema: GenMessage<StepExpanded> = /*@__PURE__*/
+export const StepExpandedSchema: GenMessage<StepExpanded> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 10);
 
 /**
@@ -500,7 +524,8 @@ export type CandidateScored = Message<"mull.v1.CandidateScored"> & {
  * Describes the message mull.v1.CandidateScored.
  * Use `create(CandidateScoredSchema)` to create a new message.
  */
-export const CandidateScoredSchema: GenMessage<CandidateScored> = /*@__PURE__*/
+export const CandidateScoredSchema: GenMessage<CandidateScored> =
+  /*@__PURE__*/
   messageDesc(file_mull_v1_router, 11);
 
 /**
@@ -557,8 +582,7 @@ export type Strategy = (typeof Strategy)[keyof typeof Strategy] | UnknownEnum;
 /**
  * Describes the enum mull.v1.Strategy.
  */
-export const StrategySchema: GenEnum<Strategy> = /*@__PURE__*/
-  enumDesc(file_mull_v1_router, 0);
+export const StrategySchema: GenEnum<Strategy> = /*@__PURE__*/ enumDesc(file_mull_v1_router, 0);
 
 /**
  * How per-step PRM scores become one solution score (Snell et al. found `last` best).
@@ -597,7 +621,8 @@ export type Aggregation = (typeof Aggregation)[keyof typeof Aggregation] | Unkno
 /**
  * Describes the enum mull.v1.Aggregation.
  */
-export const AggregationSchema: GenEnum<Aggregation> = /*@__PURE__*/
+export const AggregationSchema: GenEnum<Aggregation> =
+  /*@__PURE__*/
   enumDesc(file_mull_v1_router, 1);
 
 /**
@@ -613,7 +638,7 @@ export const Router: GenService<{
     methodKind: "unary";
     input: typeof SolveRequestSchema;
     output: typeof SolveResponseSchema;
-  },
+  };
   /**
    * Same as Solve, streaming progress events; the last event carries the final response.
    *
@@ -623,7 +648,7 @@ export const Router: GenService<{
     methodKind: "server_streaming";
     input: typeof SolveRequestSchema;
     output: typeof SolveEventSchema;
-  },
+  };
   /**
    * Runs only the difficulty probe (or reads the hint) and says which config would be used.
    *
@@ -633,7 +658,5 @@ export const Router: GenService<{
     methodKind: "unary";
     input: typeof EstimateDifficultyRequestSchema;
     output: typeof EstimateDifficultyResponseSchema;
-  },
-}> = /*@__PURE__*/
-  serviceDesc(file_mull_v1_router, 0);
-
+  };
+}> = /*@__PURE__*/ serviceDesc(file_mull_v1_router, 0);
