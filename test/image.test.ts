@@ -42,8 +42,12 @@ interface ImageConfig {
 }
 let config: ImageConfig;
 
+// Niced, as the build is: bulk unpacking beside tests that run a control plane.
 const sh = (cmd: string, args: string[]) =>
-  execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  execFileSync("nice", ["-n", "10", cmd, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
 
 before(() => {
   // Installs buildah, skopeo and umoci when missing: a missing tool fails here, loudly.

@@ -54,7 +54,7 @@ async function install(
   ns: string,
   sets: string[],
 ) {
-  const args = ["install", "mull", chart, "--namespace", ns, "--wait", "--timeout=3m"];
+  const args = ["install", "mull", chart, "--namespace", ns, "--wait", "--timeout=6m"];
   for (const s of sets) args.push("--set", s);
   await helm(args);
   t.after(async () => {

@@ -177,7 +177,7 @@ async function exists(m: Manifest, releaseNs: string): Promise<boolean> {
 
 /** `helm uninstall` and proof that every object it made is gone, and the CRD is not. */
 async function uninstallAndCheck(release: string, ns: string, made: Manifest[]): Promise<void> {
-  await helm(["uninstall", release, "-n", ns, "--wait", "--timeout=3m"]);
+  await helm(["uninstall", release, "-n", ns, "--wait", "--timeout=6m"]);
   for (const m of made) {
     assert.equal(await exists(m, ns), false, `${m.kind}/${m.metadata.name} left after uninstall`);
   }
@@ -491,7 +491,7 @@ test("chart: helm install; the operator runs on the chart's ServiceAccount token
     "--set",
     "router.policyConfigMap=tiny-router",
     "--wait",
-    "--timeout=3m",
+    "--timeout=6m",
   ]);
   t.after(async () => {
     await helm(["uninstall", release, "-n", ns, "--ignore-not-found"], { check: false });
@@ -670,7 +670,7 @@ test("chart: operator.watchNamespace gives namespaced RBAC that is enough, and o
     "--set",
     `operator.watchNamespace=${watched}`,
     "--wait",
-    "--timeout=3m",
+    "--timeout=6m",
   ]);
   t.after(async () => {
     await helm(["uninstall", release, "-n", ns, "--ignore-not-found"], { check: false });
