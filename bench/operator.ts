@@ -218,13 +218,26 @@ export async function main(argv: string[]): Promise<number> {
       event: await metric(port, "mull_operator_writes_total", 'kind="Event"'),
     };
 
-    // Let the last status writes land, then count writes across one full resync of every policy.
+    // The world settles: the controller-manager has observed every Deployment (each of its
+    // status updates may move a policy's status), the queue is empty and no write happened for
+    // longer than the operator defers a status write. Then count writes across one full resync.
+    await waitFor(
+      "the controller-manager to observe every Deployment",
+      async () =>
+        (await apps.listNamespacedDeployment({ namespace: nsOp })).items.every(
+          (d) => (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1),
+        ),
+      { timeoutMs: 600_000, intervalMs: 5000 },
+    );
     await waitFor(
       "writes to settle",
       async () => {
         const before = await metric(port, "mull_operator_writes_total");
-        await new Promise((r) => setTimeout(r, 5000));
-        return (await metric(port, "mull_operator_writes_total")) === before;
+        await new Promise((r) => setTimeout(r, 10_000));
+        return (await metric(port, "mull_operator_writes_total")) === before &&
+          (await metric(port, "mull_operator_queue_depth")) === 0
+          ? true
+          : undefined;
       },
       { timeoutMs: 600_000, intervalMs: 0 },
     );
@@ -236,6 +249,10 @@ export async function main(argv: string[]): Promise<number> {
       { timeoutMs: 600_000, intervalMs: 1000 },
     );
     const noopWrites = (await metric(port, "mull_operator_writes_total")) - writesBefore;
+    const noopByVerb = (await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()))
+      .split("\n")
+      .filter((l) => l.startsWith("mull_operator_writes_total{"))
+      .join("; ");
     const rss = peakRssMb(op.pid as number);
 
     const perDeployment = coldMs / deployments;
@@ -259,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
       `apply ${coldWrites.apply} (${objects.length}), status ${coldWrites.status} (${n}), Event ${coldWrites.event} (${n})`,
     );
     line("writes during a no-op resync", `${noopWrites} (goal 0)`);
+    if (noopWrites > 0) line("all writes by verb and kind", noopByVerb);
     line(
       "operator heap cap",
       heapFlag

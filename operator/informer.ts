@@ -13,6 +13,7 @@ import {
   ListWatch,
   Watch,
 } from "@kubernetes/client-node";
+import { CacheIndex } from "./cache-index.ts";
 import { type CacheShape, stripManagedFields } from "./cache-shape.ts";
 import { errorMessage, type Logger } from "./log.ts";
 
@@ -20,6 +21,8 @@ export interface ResilientInformer<T extends KubernetesObject> {
   readonly name: string;
   list(namespace?: string): ReadonlyArray<T>;
   get(name: string, namespace?: string): T | undefined;
+  /** The objects filed under `key` by `indexBy` (none without it). */
+  byIndex(key: string): T[];
   /** Resolves after the first successful list. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -38,6 +41,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   onChange: (obj: T) => void;
   /** What the cache keeps of each object (see cache-shape.ts); default: strip managedFields. */
   transform?: CacheShape<T>;
+  /** The key of a secondary index over the cache (see cache-index.ts), if any. */
+  indexBy?: (obj: T) => string | undefined;
   log: Logger;
   onRestart?: () => void;
   minBackoffMs?: number;
@@ -136,6 +141,13 @@ export function resilientInformer<T extends KubernetesObject>(
     backoff = Math.min(backoff * 2, maxBackoff);
   };
 
+  // The index first, so that whatever onChange triggers already finds the object in it.
+  const index = o.indexBy ? new CacheIndex(o.indexBy) : undefined;
+  if (index) {
+    informer.on("add", (obj) => index.upsert(obj));
+    informer.on("update", (obj) => index.upsert(obj));
+    informer.on("delete", (obj) => index.remove(obj));
+  }
   for (const verb of ["add", "update", "delete"] as const) informer.on(verb, o.onChange);
   informer.on("error", (err) => {
     failedRun = true;
@@ -149,6 +161,7 @@ export function resilientInformer<T extends KubernetesObject>(
     name: o.name,
     list: (ns) => informer.list(ns),
     get: (name, ns) => informer.get(name, ns),
+    byIndex: (key) => index?.get(key) ?? [],
     hasSynced: () => synced,
     start: () => {
       run();

@@ -92,10 +92,14 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
   });
 
   // Owned objects map back to their policy through the mull.dev/policy label.
+  const policyKey = (obj: KubernetesObject) => {
+    const policy = obj.metadata?.labels?.[policyLabel];
+    return policy && obj.metadata?.namespace ? `${obj.metadata.namespace}/${policy}` : undefined;
+  };
   const toOwner = (obj: KubernetesObject) => {
     o.observed?.(obj);
-    const policy = obj.metadata?.labels?.[policyLabel];
-    if (policy && obj.metadata?.namespace) o.enqueue(`${obj.metadata.namespace}/${policy}`);
+    const key = policyKey(obj);
+    if (key) o.enqueue(key);
   };
   const labelSelector = managedSelector;
   const ownedInformer = <T extends KubernetesObject>(
@@ -111,6 +115,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
       path,
       list,
       transform,
+      indexBy: policyKey,
       labelSelector,
       ...(fieldSelector ? { fieldSelector } : {}),
       onChange: toOwner,
@@ -170,19 +175,19 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
     // The cache shapes stamped kind and apiVersion, which plan() keys objects by.
     owned: (ns, policy, uid) => {
       const mine = ownedBy(policy, uid);
+      const key = `${ns}/${policy}`;
       return [
-        ...deployments.list(ns).filter(mine),
-        ...services.list(ns).filter(mine),
-        ...configMaps.list(ns).filter(mine),
+        ...deployments.byIndex(key).filter(mine),
+        ...services.byIndex(key).filter(mine),
+        ...configMaps.byIndex(key).filter(mine),
       ];
     },
     deployment: (ns, name) => deployments.get(name, ns),
     pods: (ns, policy, bin, role) =>
       pods
-        .list(ns)
+        .byIndex(`${ns}/${policy}`)
         .filter(
           (p) =>
-            p.metadata?.labels?.[policyLabel] === policy &&
             p.metadata?.labels?.[binLabel] === String(bin) &&
             p.metadata?.labels?.[roleLabel] === role,
         ),
