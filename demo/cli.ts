@@ -49,6 +49,10 @@ options:
                       both policies are configured to match it
   --json              also print the result as one JSON object on the last line
   --calibrate         recompute the table on held-out problems and rewrite demo/policy.yaml
+  --fleet             the control loop instead: the e2e control plane (built on first use), the
+                      operator in planner mode and a router on the fleet bus, a simulated replica
+                      per pod, and a demand trace whose difficulty mix shifts, shown live
+  --phase-seconds S   with --fleet: length of each of the trace's four phases (default 60)
   -h, --help          this text
 `;
 
@@ -65,6 +69,13 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (values.fleet) {
+    const { runFleetDemo } = await import("./fleet.ts");
+    return runFleetDemo({
+      phaseSeconds: Number(values["phase-seconds"] ?? 60),
+      seed: Number(values.seed ?? 1),
+    });
   }
   const numbers = {
     problems: Number(values.problems ?? 300),
@@ -201,6 +212,8 @@ function parse(argv: string[]) {
       format: { type: "string" },
       json: { type: "boolean" },
       calibrate: { type: "boolean" },
+      fleet: { type: "boolean" },
+      "phase-seconds": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
