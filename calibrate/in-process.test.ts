@@ -48,7 +48,7 @@ const cases: [string, Partial<GenerateRequest>][] = [
   ["a revision", { prompt: input({ attempts: ["Step 1: \\boxed{3}."] }) }],
   ["a max_tokens cut", { maxTokens: 9 }],
   ["a max_tokens cut inside a step", { maxTokens: 9, stopAtStepEnd: true }],
-  ["greedy decoding", { temperature: 0, n: 2 }],
+  ["greedy decoding", { temperature: 0, n: 1 }],
 ];
 
 // The sim in its default format with the router's defaults, and the sim in a chat format with a

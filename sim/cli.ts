@@ -28,6 +28,8 @@ options:
   --api-key K           require "Authorization: Bearer K" on /v1 paths, like vLLM's --api-key
   --keep-alive-timeout-ms N
                         close idle keep-alive connections after N ms, like uvicorn (default 5000)
+  --max-model-len N     context limit in tokens: prompt + max_tokens above it is vLLM's 400, and
+                        /v1/models reports it (default 4096)
   --proposer-model M    served proposer model name (default ${DEFAULT_PROPOSER_MODEL})
   --verifier-model M    served verifier model name (default ${DEFAULT_VERIFIER_MODEL})
   --format F            a prompt and PRM format the models understand: a built-in name
@@ -60,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
         "error-rate": { type: "string" },
         "api-key": { type: "string" },
         "keep-alive-timeout-ms": { type: "string" },
+        "max-model-len": { type: "string" },
         "proposer-model": { type: "string" },
         "verifier-model": { type: "string" },
         format: { type: "string", multiple: true },
@@ -100,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       errorRate: num(str("error-rate"), "error-rate", 0),
       apiKey: str("api-key"),
       keepAliveTimeoutMs: num(str("keep-alive-timeout-ms"), "keep-alive-timeout-ms", 5_000),
+      maxModelLen: num(str("max-model-len"), "max-model-len", 4096),
       proposerModel: str("proposer-model"),
       verifierModel: str("verifier-model"),
       ...(formats.length > 0 ? { formats } : {}),

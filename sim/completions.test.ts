@@ -9,7 +9,7 @@ interface Choice {
   text: string;
   logprobs: null;
   finish_reason: string;
-  stop_reason: string | null;
+  stop_reason: string | number | null;
 }
 
 const mull = DEFAULT_FORMATS[0] as SimFormat;
@@ -45,11 +45,11 @@ describe("POST /v1/completions", () => {
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
   });
 
-  it("runs to the end of the solution without a stop: EOS, stop_reason null, a boxed answer", async () => {
+  it("runs to the end of the solution without a stop: EOS or a stop token, a boxed answer", async () => {
     const { json } = await postJson(a, { prompt, max_tokens: 2000, seed: 2 });
     const [choice] = json.choices as Choice[];
     assert.equal(choice?.finish_reason, "stop");
-    assert.equal(choice?.stop_reason, null);
+    assert.ok(choice?.stop_reason === null || choice?.stop_reason === 128001);
     assert.match(choice?.text ?? "", /\\boxed\{-?\d+\}\.$/);
     assert.ok((choice?.text.split("\n\n").length ?? 0) >= 3);
   });
@@ -85,7 +85,7 @@ describe("POST /v1/completions", () => {
     });
     const [choice] = json.choices as Choice[];
     assert.match(choice?.text ?? "", /^Step \d+: .*\\boxed\{/);
-    assert.equal(choice?.stop_reason, null);
+    assert.notEqual(typeof choice?.stop_reason, "string", "the solution ended, not a step");
   });
 
   it("honours max_tokens with finish_reason length", async () => {

@@ -25,7 +25,7 @@ export interface Choice {
   text: string;
   logprobs: null;
   finish_reason: "stop" | "length";
-  stop_reason: string | null;
+  stop_reason: string | number | null;
   prompt_logprobs: null;
 }
 
@@ -84,6 +84,10 @@ export function parseCompletionRequest(body: unknown, served: string): Completio
       "temperature",
     );
   }
+  // vLLM's SamplingParams: greedy sampling has one answer, so it refuses n > 1.
+  if (temperature === 0 && n > 1) {
+    return apiError(400, `n must be 1 when using greedy sampling, got ${n}.`);
+  }
   const seed = b.seed ?? undefined;
   if (seed !== undefined && !isInt(seed)) return apiError(400, "seed must be an integer.", "seed");
   const stopRaw = b.stop ?? [];
@@ -131,8 +135,15 @@ function finish(
       stop_reason: null,
     };
   }
-  return { text, finish_reason: "stop", stop_reason: null };
+  // The end of the turn. Instruct models stop on extra EOS ids from generation_config (merged
+  // into vLLM's stop token ids), which vLLM reports as the integer id: about half the natural
+  // ends arrive that way, the rest as the tokenizer's EOS (null).
+  const stopToken = hash32(text, "eos") % 2 === 0 ? EXTRA_EOS_TOKEN_ID : null;
+  return { text, finish_reason: "stop", stop_reason: stopToken };
 }
+
+// Llama-3's <|end_of_text|>, one of the eos_token_id entries of its generation_config.
+const EXTRA_EOS_TOKEN_ID = 128001;
 
 // Where unseeded requests get their randomness: fresh entropy unless the replica was started
 // with a seed of its own (a reproducible run).

@@ -34,6 +34,8 @@ export interface FleetOptions {
   apiKey?: string;
   // Idle keep-alive connections close after this long (uvicorn: 5 s).
   keepAliveTimeoutMs?: number;
+  // Every replica's --max-model-len (default 4096).
+  maxModelLen?: number;
 }
 
 export interface Replica {
@@ -100,6 +102,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
             ...(options.keepAliveTimeoutMs !== undefined
               ? { keepAliveTimeoutMs: options.keepAliveTimeoutMs }
               : {}),
+            ...(options.maxModelLen !== undefined ? { maxModelLen: options.maxModelLen } : {}),
           });
           if (nextPort !== 0) nextPort++;
           replicas.push({ bin, role, index, url: server.url, server });

@@ -24,8 +24,9 @@ export interface PoolingResponse {
   };
 }
 
-// "reward" is the task name older vLLM versions used for the same per-token output.
-const TASKS = new Set(["token_classify", "reward", "encode"]);
+// vLLM 0.33's pooling tasks for a PRM: only token_classify (or no task, which means the
+// model's own); "encode" is rejected and "reward"/"step_reward" are not tasks.
+const TASKS = new Set(["token_classify"]);
 
 export function parsePoolingRequest(body: unknown, served: string): string[] | ApiError {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {

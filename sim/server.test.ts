@@ -54,7 +54,11 @@ describe("replica endpoints", () => {
     ]) {
       assert.equal(metricValue(text, name, labels), 0, name);
     }
-    assert.equal(metricValue(text, "vllm:prompt_tokens_total", labels), usage.prompt_tokens);
+    // Usage counts the prompt once per request; vLLM's counter once per choice (n = 2).
+    assert.equal(
+      metricValue(text, "vllm:prompt_tokens_total", labels),
+      2 * (usage.prompt_tokens ?? 0),
+    );
     assert.equal(
       metricValue(text, "vllm:generation_tokens_total", labels),
       usage.completion_tokens,

@@ -14,6 +14,11 @@ import {
   parseCompletionRequest,
   type SeedSource,
 } from "./completions.ts";
+import {
+  checkCompletionContext,
+  checkPoolingContext,
+  DEFAULT_MAX_MODEL_LEN,
+} from "./context-limit.ts";
 import { DEFAULT_FORMATS, type SimFormat } from "./format.ts";
 import { type ReplicaMetrics, replicaMetrics } from "./metrics.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "./model-config.ts";
@@ -24,7 +29,6 @@ export type Role = "proposer" | "verifier";
 
 export const DEFAULT_PROPOSER_MODEL = "meta-llama/Llama-3.2-1B-Instruct";
 export const DEFAULT_VERIFIER_MODEL = "Qwen/Qwen2.5-Math-PRM-7B";
-const MAX_MODEL_LEN = 4096;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface ServerOptions {
@@ -48,6 +52,8 @@ export interface ServerOptions {
   apiKey?: string;
   // How long an idle keep-alive connection stays open; uvicorn (vLLM) closes it after 5 s.
   keepAliveTimeoutMs?: number;
+  // vLLM's --max-model-len: prompt + max_tokens above it is a 400 (default 4096).
+  maxModelLen?: number;
 }
 
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -114,6 +120,7 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
   const metrics = replicaMetrics(model, scheduler);
   let errorRate = options.errorRate ?? 0;
   const created = Math.floor(Date.now() / 1000);
+  const maxModelLen = options.maxModelLen ?? DEFAULT_MAX_MODEL_LEN;
   let fallbackSeed: SeedSource = entropy;
   if (options.seed !== undefined) {
     const draw = rngFrom(hash32("replica-seed", options.seed));
@@ -127,6 +134,8 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
       ? parseChatRequest(body, model, formats)
       : parseCompletionRequest(body, model);
     if (isApiError(params)) return sendError(res, params);
+    const tooLong = checkCompletionContext(params.prompts, params.maxTokens, maxModelLen);
+    if (tooLong) return sendError(res, tooLong);
     const { response, promptTokens, completionTokens } = complete(
       params,
       model,
@@ -139,7 +148,12 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
       outputTokens: completionTokens[i] ?? 0,
     }));
     await scheduler.run(work, clientGone(res));
-    metrics.promptTokens.inc({ model_name: model }, response.usage.prompt_tokens);
+    // vLLM's counter counts the prompt once per choice (each is its own sequence); usage counts
+    // it once per request.
+    metrics.promptTokens.inc(
+      { model_name: model },
+      promptTokens.reduce((a, b) => a + b, 0),
+    );
     metrics.generationTokens.inc({ model_name: model }, response.usage.completion_tokens);
     for (const c of response.choices) {
       metrics.requestSuccess.inc({ model_name: model, finished_reason: c.finish_reason });
@@ -152,6 +166,8 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
     const started = performance.now();
     const inputs = parsePoolingRequest(await readJson(req), model);
     if (isApiError(inputs)) return sendError(res, inputs);
+    const tooLong = checkPoolingContext(inputs, maxModelLen);
+    if (tooLong) return sendError(res, tooLong);
     const { response, tokens } = pool(inputs, model, config, formats);
     await scheduler.run(
       tokens.map((t) => ({ promptTokens: t, outputTokens: 0 })),
@@ -187,7 +203,7 @@ export async function startServer(options: ServerOptions): Promise<SimServer> {
               owned_by: "vllm",
               root: weights,
               parent: null,
-              max_model_len: MAX_MODEL_LEN,
+              max_model_len: maxModelLen,
               permission: [],
             },
           ],
