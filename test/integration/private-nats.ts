@@ -18,7 +18,8 @@ export interface PrivateNats {
   close(): Promise<void>;
 }
 
-export async function privateNats(): Promise<PrivateNats> {
+/** `args`: extra nats-server flags (auth, TLS). */
+export async function privateNats(args: string[] = []): Promise<PrivateNats> {
   requireBins(["natsServer"]);
   const { port, monitorPort } = await freePortMap(["port", "monitorPort"] as const);
   const dir = mkdtempSync(join(tmpdir(), "mull-nats-"));
@@ -33,6 +34,7 @@ export async function privateNats(): Promise<PrivateNats> {
         `--http_port=${monitorPort}`,
         "--jetstream",
         `--store_dir=${join(dir, "data")}`,
+        ...args,
       ],
       join(dir, "nats-server.log"),
     );
