@@ -83,6 +83,10 @@ function resources(s: ModelServer | Verifier): V1Container["resources"] {
   };
 }
 
+// The name the container's user goes by (USER, LOGNAME): it has no passwd entry.
+const containerUser = "vllm";
+const shmSizeLimit = "20Gi";
+
 function volumesAndMounts(policy: TestTimePolicy): {
   volumes: V1Volume[];
   mounts: V1VolumeMount[];
@@ -92,7 +96,8 @@ function volumesAndMounts(policy: TestTimePolicy): {
   return {
     volumes: [
       // vLLM's workers share tensors through /dev/shm; the container default (64Mi) is too small.
-      { name: "dshm", emptyDir: { medium: "Memory" } },
+      // Bounded (as llm-d bounds it): a memory emptyDir counts against the node's memory.
+      { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: shmSizeLimit } },
       { name: "tmp", emptyDir: {} },
       cache
         ? {
@@ -114,7 +119,13 @@ function env(policy: TestTimePolicy, s: ModelServer | Verifier): V1EnvVar[] {
     { name: "HOME", value: scratchPath },
     { name: "HF_HOME", value: policy.spec.modelCache?.mountPath ?? defaultModelPath },
     { name: "VLLM_NO_USAGE_STATS", value: "1" },
+    // The vLLM image has no passwd entry for our UID, and torch 2.8 (vLLM 0.11's) dies on import
+    // in getpass.getuser() without one unless USER or LOGNAME names the user.
+    { name: "USER", value: containerUser },
+    { name: "LOGNAME", value: containerUser },
   ];
+  // A read-only cache cannot take downloads: without this the hub client still tries to write.
+  if (policy.spec.modelCache?.readOnly) out.push({ name: "HF_HUB_OFFLINE", value: "1" });
   const token = policy.spec.huggingFaceToken;
   if (token) {
     out.push({
@@ -187,6 +198,8 @@ export function desiredDeployment(p: PoolParams): V1Deployment {
         spec: {
           containers: [container],
           volumes,
+          // A Service named vllm would inject VLLM_PORT=tcp://…, which vLLM refuses to start with.
+          enableServiceLinks: false,
           ...(s.nodeSelector ? { nodeSelector: s.nodeSelector } : {}),
           ...(s.tolerations ? { tolerations: s.tolerations as V1Toleration[] } : {}),
           securityContext: {

@@ -213,3 +213,23 @@ test("the snapshot carries the pools' readiness when the operator knows it, in t
     undefined,
   );
 });
+
+test("vLLM pods start on the real image: USER and LOGNAME, no service links, a bounded /dev/shm", () => {
+  for (const readOnly of [false, true]) {
+    const policy = examplePolicy((s) => {
+      s.modelCache = { claimName: "models", mountPath: "/models", readOnly };
+    });
+    for (const d of desiredState(policy).objects.filter((o) => o.kind === "Deployment")) {
+      const pod = (d as V1Deployment).spec?.template.spec;
+      const env = new Map(pod?.containers[0]?.env?.map((e) => [e.name, e.value]));
+      // torch 2.8 calls getpass.getuser(), which needs USER or LOGNAME without a passwd entry.
+      assert.ok(env.get("USER"), "USER");
+      assert.equal(env.get("LOGNAME"), env.get("USER"));
+      assert.equal(pod?.enableServiceLinks, false, "no VLLM_PORT=tcp://… from a Service");
+      const shm = pod?.volumes?.find((v) => v.name === "dshm")?.emptyDir;
+      assert.equal(shm?.medium, "Memory");
+      assert.ok(shm?.sizeLimit, "/dev/shm has a sizeLimit");
+      assert.equal(env.get("HF_HUB_OFFLINE"), readOnly ? "1" : undefined, `readOnly ${readOnly}`);
+    }
+  }
+});

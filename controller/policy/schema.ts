@@ -305,6 +305,12 @@ const verifier = obj(
     rules: [
       servingIdentityRule,
       {
+        rule: "!has(self.args) || !self.args.exists(a, a.startsWith('--enable-prefix-caching'))",
+        message:
+          "verifier.args must not enable prefix caching: vLLM's STEP pooler scores only the tokens it computes, so cached prefixes would lose their step scores",
+        fieldPath: ".args",
+      },
+      {
         rule: "!has(self.format) || self.format != 'custom' || has(self.stepTag)",
         message: "verifier.stepTag is required when verifier.format is custom",
         fieldPath: ".stepTag",
