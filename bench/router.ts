@@ -282,11 +282,12 @@ async function startSim(speed: number): Promise<Sim> {
   };
 }
 
+// The policy's formats (the defaults), as the router renders them.
+const { proposer, verifier } = policyFormats(create(PolicySnapshotSchema, {}));
+
 // What a client would do without the router: sample N, split into steps, score them all in
 // one call, keep the best by last-step score.
 async function directSolve(sim: Sim, problem: string, i: number): Promise<void> {
-  // The policy's formats (the defaults), as the router renders them.
-  const { proposer, verifier } = policyFormats(create(PolicySnapshotSchema, {}));
   const completions = (await post(`${sim.proposer.endpoints[0]}/v1/completions`, {
     model: sim.proposer.model,
     prompt: completionPrompt(proposer, { problem, attempts: [], steps: [] }),

@@ -16,23 +16,22 @@ options:
   -h, --help            this help
 `;
 
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      problems: { type: "string" },
+      separation: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      options: Record<string, { type: "string" | "boolean"; short?: string }>;
-      allowPositionals: true;
-    }>
-  >;
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        problems: { type: "string" },
-        separation: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parse(argv);
   } catch (error) {
     process.stderr.write(`mull calibrate: ${(error as Error).message}\n\n${HELP}`);
     return 2;
@@ -47,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const number = (name: string, fallback: number) => {
-    const raw = values[name] as string | undefined;
+    const raw = values[name as "problems" | "separation"];
     const n = raw === undefined ? fallback : Number(raw);
     if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${raw}"`);
     return n;

@@ -167,7 +167,7 @@ function sampleSeed(
 }
 
 // The sampled choices of a request and the tokens of each: what both the HTTP handler and the
-// in-process proposer (in-process.ts) return, so the two can never disagree.
+// in-process proposer (calibrate/in-process.ts) return, so the two can never disagree.
 export interface Sampled {
   choices: Choice[];
   // Per choice: the prompt it continued and the tokens it generated (at least 1, as vLLM counts).
