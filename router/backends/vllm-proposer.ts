@@ -8,10 +8,12 @@
 // on the step delimiter; finish_reason "stop" with stop_reason null (EOS) or an integer (a stop
 // token id), or finish_reason "length" (max_tokens) on a call for a whole solution, mean the
 // solution is over; "length" on a call for one step is a truncated step.
-import type { GenerateRequest, GenerateResult, Proposer } from "../engine/backend.ts";
+import type { GenerateRequest, GenerateResult, PromptInput, Proposer } from "../engine/backend.ts";
 import { chatPrompt, completionPrompt, type ProposerFormat } from "../formats/prompt.ts";
+import { CHAT_TOKENS_PER_MESSAGE, fitContext, tokenBound } from "./context-fit.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
 import { BadResponseError, postJson } from "./http-json.ts";
+import { maxModelLen } from "./model-limits.ts";
 import { type Affinity, type CallOptions, callPool } from "./pool-caller.ts";
 
 interface CompletionChoice {
@@ -45,25 +47,42 @@ export class VllmProposer implements Proposer {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { pool, affinity, format, call } = this.options;
     const chat = format.mode === "chat";
-    const body = {
-      model: pool.model,
-      ...(chat
-        ? chatPrompt(format, request.prompt)
-        : { prompt: completionPrompt(format, request.prompt) }),
-      n: request.n,
-      max_tokens: request.maxTokens,
-      temperature: request.temperature,
-      // Sent explicitly: vLLM otherwise takes them from the model's generation_config.json.
-      top_p: format.topP,
-      top_k: format.topK,
-      seed: request.seed,
-      // Keep the delimiter in the text so steps concatenate back into the solution verbatim.
-      include_stop_str_in_output: true,
-      ...(request.stopAtStepEnd ? { stop: [format.stepDelimiter] } : {}),
+    const render = (input: PromptInput) =>
+      chat ? chatPrompt(format, input) : { prompt: completionPrompt(format, input) };
+    const promptTokens = (input: PromptInput) => {
+      const rendered = render(input);
+      return "prompt" in rendered
+        ? tokenBound(rendered.prompt)
+        : rendered.messages.reduce(
+            (sum, m) => sum + tokenBound(m.content) + CHAT_TOKENS_PER_MESSAGE,
+            CHAT_TOKENS_PER_MESSAGE,
+          );
     };
     const options = { ...call, maxTokens: request.maxTokens };
     const path = chat ? "/v1/chat/completions" : "/v1/completions";
     return callPool(pool, affinity, request.signal, options, async (endpoint, signal, http) => {
+      // Fit the call into the model's context: drop the oldest attempts, clamp max_tokens, or,
+      // when nothing fits, end this branch (no text, finished) rather than fail the request.
+      const limit = await maxModelLen(pool, endpoint, signal, http);
+      const fitted =
+        limit === undefined
+          ? { input: request.prompt, maxTokens: request.maxTokens, dropped: 0 }
+          : fitContext(request.prompt, promptTokens, limit, request.maxTokens);
+      if (fitted === undefined) return endedBranch(request.n);
+      const body = {
+        model: pool.model,
+        ...render(fitted.input),
+        n: request.n,
+        max_tokens: fitted.maxTokens,
+        temperature: request.temperature,
+        // Sent explicitly: vLLM otherwise takes them from the model's generation_config.json.
+        top_p: format.topP,
+        top_k: format.topK,
+        seed: request.seed,
+        // Keep the delimiter in the text so steps concatenate back into the solution verbatim.
+        include_stop_str_in_output: true,
+        ...(request.stopAtStepEnd ? { stop: [format.stepDelimiter] } : {}),
+      };
       const url = `${endpoint}${path}`;
       return parseCompletion(
         url,
@@ -73,6 +92,19 @@ export class VllmProposer implements Proposer {
       );
     });
   }
+}
+
+// A branch whose prompt no longer fits the context: n empty, finished samples. The engine ends
+// the beam (a continuation that adds no step finishes it) and answers from the rest.
+function endedBranch(n: number): GenerateResult {
+  return {
+    promptTokens: 0,
+    completions: Array.from({ length: n }, () => ({
+      text: "",
+      finished: true,
+      completionTokens: 0,
+    })),
+  };
 }
 
 export function parseCompletion(
