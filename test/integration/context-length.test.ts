@@ -18,7 +18,6 @@ const problem = "Problem 8: How many pencils does Ana have after giving away a t
 describe("context length against the strict sim", () => {
   let server: SimServer;
   let proposer: VllmProposer;
-  const requested: number[] = [];
   before(async () => {
     server = await startServer({ role: "proposer", maxModelLen: MAX_MODEL_LEN });
     proposer = new VllmProposer({
