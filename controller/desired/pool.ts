@@ -47,6 +47,13 @@ function server(policy: TestTimePolicy, role: Role): ModelServer | Verifier {
 /** `vllm serve <model>` arguments: ours first, the user's last so that they win. */
 export function vllmArgs(s: ModelServer | Verifier, role: Role): string[] {
   const user = s.args ?? [];
+  // The CRD's CEL rule says the same at admission; this covers a policy that reached the
+  // controller another way (an older CRD, a test). STEP pooling must see every token it scores.
+  if (role === "verifier" && user.some((a) => a.startsWith("--enable-prefix-caching"))) {
+    throw new Error(
+      "spec.verifier.args: prefix caching must stay off on a verifier (vLLM's STEP pooler scores only the tokens it computes)",
+    );
+  }
   const args = [s.model, "--host=0.0.0.0", `--port=${servingPort}`];
   if (s.servedModelName) args.push(`--served-model-name=${s.servedModelName}`);
   if (role === "verifier") args.push("--runner=pooling", ...verifierFormatArgs(s as Verifier));

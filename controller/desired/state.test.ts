@@ -233,3 +233,14 @@ test("vLLM pods start on the real image: USER and LOGNAME, no service links, a b
     }
   }
 });
+
+test("a verifier with prefix caching is refused, naming the field; a proposer may use it", () => {
+  const verifier = examplePolicy((s) => {
+    s.verifier.args = ["--enable-prefix-caching"];
+  });
+  assert.throws(() => desiredState(verifier), /spec\.verifier\.args: prefix caching/);
+  const proposer = examplePolicy((s) => {
+    s.proposer.args = ["--enable-prefix-caching"];
+  });
+  assert.doesNotThrow(() => desiredState(proposer));
+});
