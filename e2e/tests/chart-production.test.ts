@@ -99,10 +99,17 @@ test("chart: PodDisruptionBudgets hold, pods spread, the operator's heap follows
 
   for (const d of ["mull-operator", "mull-router"]) {
     // The disruption controller (kube-controller-manager) computes the budget from live pods.
-    const pdb = await waitFor(`PodDisruptionBudget ${d} computed`, async () => {
-      const p = await getJson(["-n", ns, "get", "pdb", d]);
-      return p.status?.expectedPods === 2 && p.status?.currentHealthy === 2 ? p : undefined;
-    });
+    // The controller-manager's resync on a loaded machine can take minutes; the last status seen
+    // is reported on timeout.
+    const pdb = await waitFor(
+      `PodDisruptionBudget ${d} computed`,
+      async () => {
+        const p = await getJson(["-n", ns, "get", "pdb", d]);
+        if (p.status?.expectedPods === 2 && p.status?.currentHealthy === 2) return p;
+        throw new Error(`status ${JSON.stringify(p.status ?? {})}`);
+      },
+      { timeoutMs: 240_000 },
+    );
     assert.equal(pdb.spec.maxUnavailable, 1);
     assert.equal(pdb.status.disruptionsAllowed, 1, d);
     const dep = await getJson(["-n", ns, "get", "deploy", d]);
