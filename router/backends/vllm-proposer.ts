@@ -69,10 +69,13 @@ export class VllmProposer implements Proposer {
           ? { input: request.prompt, maxTokens: request.maxTokens, dropped: 0 }
           : fitContext(request.prompt, promptTokens, limit, request.maxTokens);
       if (fitted === undefined) return endedBranch(request.n);
+      // vLLM refuses n > 1 with greedy sampling (400): greedy has one answer, so ask for one
+      // and give it n times.
+      const greedy = request.temperature === 0 && request.n > 1;
       const body = {
         model: pool.model,
         ...render(fitted.input),
-        n: request.n,
+        n: greedy ? 1 : request.n,
         max_tokens: fitted.maxTokens,
         temperature: request.temperature,
         // Sent explicitly: vLLM otherwise takes them from the model's generation_config.json.
@@ -84,12 +87,22 @@ export class VllmProposer implements Proposer {
         ...(request.stopAtStepEnd ? { stop: [format.stepDelimiter] } : {}),
       };
       const url = `${endpoint}${path}`;
-      return parseCompletion(
+      const result = parseCompletion(
         url,
         await postJson(url, body, signal, http),
-        request.n,
+        body.n,
         request.stopAtStepEnd,
       );
+      if (!greedy) return result;
+      const [one] = result.completions;
+      return {
+        ...result,
+        completions: Array.from({ length: request.n }, (_, i) => ({
+          ...(one ?? { text: "", finished: true }),
+          // The one sample's tokens were generated once.
+          completionTokens: i === 0 ? (one?.completionTokens ?? 0) : 0,
+        })),
+      };
     });
   }
 }

@@ -81,6 +81,34 @@ describe("context length against the strict sim", () => {
   });
 });
 
+describe("greedy sampling against the strict sim", () => {
+  it("asks vLLM for one greedy sample (n > 1 would be its 400) and returns it n times", async () => {
+    const server = await startServer({ role: "proposer" });
+    try {
+      const proposer = new VllmProposer({
+        pool: new EndpointPool("proposer", server.model, [server.url]),
+        affinity: new Map(),
+        format: proposerFormat(undefined),
+        call: DEFAULT_CALL_OPTIONS,
+      });
+      const result = await proposer.generate({
+        prompt: { problem, attempts: [], steps: [] },
+        n: 3,
+        maxTokens: 512,
+        temperature: 0,
+        seed: 1,
+        stopAtStepEnd: false,
+        signal: new AbortController().signal,
+      });
+      assert.equal(result.completions.length, 3);
+      assert.equal(new Set(result.completions.map((c) => c.text)).size, 1);
+      assert.ok((result.completions[0]?.text ?? "") !== "");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("fitContext", () => {
   const render = (input: PromptInput) =>
     tokenBound([input.problem, ...input.attempts, ...input.steps].join("\n"));
