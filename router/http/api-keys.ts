@@ -6,9 +6,8 @@
 // Keys are kept only as SHA-256 digests and a request's key is looked up by its digest, so
 // neither memory dumps nor response timing reveal a key.
 import { createHash } from "node:crypto";
-import { type FSWatcher, watch } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { type FileWatch, watchFile } from "../watch-file.ts";
 
 export interface ApiKeysOptions {
   onReload?: (result: { ok: boolean; error?: Error }) => void;
@@ -19,8 +18,7 @@ export interface ApiKeysOptions {
 export class ApiKeys {
   readonly path: string;
   private digests: ReadonlySet<string> = new Set();
-  private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private watcher: FileWatch | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private readonly options: ApiKeysOptions;
 
@@ -34,7 +32,8 @@ export class ApiKeys {
   static async open(path: string, options: ApiKeysOptions = {}): Promise<ApiKeys> {
     const keys = new ApiKeys(path, options);
     keys.digests = parseKeys(await readFile(path, "utf8"), path);
-    if (options.watch ?? true) keys.startWatching();
+    if (options.watch ?? true)
+      keys.watcher = watchFile(path, () => void keys.reload(), options.debounceMs);
     return keys;
   }
 
@@ -61,23 +60,9 @@ export class ApiKeys {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
     await this.reloading;
-  }
-
-  private startWatching(): void {
-    const name = basename(this.path);
-    this.watcher = watch(dirname(this.path), (_event, file) => {
-      if (file !== null && file !== name && !file.startsWith("..")) return;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.reload(), this.options.debounceMs ?? 100);
-    });
-    // The directory going away leaves the last good keys in force.
-    this.watcher.on("error", () => {});
-    // Never keep the process alive just to watch a file.
-    this.watcher.unref();
   }
 }
 

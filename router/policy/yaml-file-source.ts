@@ -2,12 +2,10 @@
 // reported and ignored: the router keeps serving the last good config rather than dropping
 // every policy because of one typo.
 //
-// The directory is watched, not the file: a mounted ConfigMap is updated by swapping a
-// `..data` symlink, which a watch on the file itself never sees.
-import { type FSWatcher, watch } from "node:fs";
+// The file is watched through its directory (router/watch-file.ts).
 import { readFile } from "node:fs/promises";
-import { basename, dirname } from "node:path";
 import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { type FileWatch, watchFile } from "../watch-file.ts";
 import { byName, type PolicyListener, type PolicySource } from "./policy-source.ts";
 import { parseRouterConfig } from "./router-config.ts";
 
@@ -25,8 +23,7 @@ export class YamlFilePolicySource implements PolicySource {
   private lastText = "";
   private readonly listeners = new Set<PolicyListener>();
   private readonly options: YamlFileSourceOptions;
-  private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private watcher: FileWatch | undefined;
   private reloading: Promise<void> = Promise.resolve();
 
   private constructor(path: string, options: YamlFileSourceOptions) {
@@ -41,7 +38,8 @@ export class YamlFilePolicySource implements PolicySource {
     const text = await readFile(path, "utf8");
     source.policies = byName(parseRouterConfig(text, path));
     source.lastText = text;
-    if (options.watch ?? true) source.startWatching();
+    if (options.watch ?? true)
+      source.watcher = watchFile(path, () => void source.reload(), options.debounceMs);
     return source;
   }
 
@@ -65,7 +63,6 @@ export class YamlFilePolicySource implements PolicySource {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
     this.listeners.clear();
@@ -90,16 +87,5 @@ export class YamlFilePolicySource implements PolicySource {
     this.lastText = text;
     this.options.onReload?.({ ok: true });
     for (const listener of this.listeners) listener(this.policies);
-  }
-
-  private startWatching(): void {
-    const name = basename(this.path);
-    this.watcher = watch(dirname(this.path), (_event, file) => {
-      if (file !== null && file !== name && !file.startsWith("..")) return;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.reload(), this.options.debounceMs ?? 100);
-    });
-    // Never keep the process alive just to watch a file.
-    this.watcher.unref();
   }
 }
