@@ -1,4 +1,4 @@
-// vLLM pods as the operator generates them, on the real API server: the Deployment carries what
+// vLLM pods as the operator writes them, on the real control plane: the Deployment carries what
 // the real vllm/vllm-openai image needs to start under a non-root UID, and the API server refuses
 // prefix caching on a verifier.
 import assert from "node:assert/strict";
@@ -7,37 +7,46 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { desiredState } from "../../controller/desired/state.ts";
 import { examplePolicy } from "../../controller/testing/sample.ts";
-import { kubectl, namespace } from "../fixture.ts";
-import { installCrd, policyDoc } from "./operator-harness.ts";
+import { gpuPool, kubectl, namespace, waitFor } from "../fixture.ts";
+import { applyDoc, installCrd, policyDoc, startOperator } from "./operator-harness.ts";
 
-test("vLLM Deployments: USER and LOGNAME, no service links, a bounded /dev/shm, HF_HUB_OFFLINE on a read-only cache", async (t) => {
+test("vLLM Deployments written by the operator: USER and LOGNAME, no service links, a bounded /dev/shm, HF_HUB_OFFLINE on a read-only cache", async (t) => {
+  await installCrd();
   const ns = await namespace(t);
-  const policy = examplePolicy(
-    (s) => {
-      s.modelCache = { claimName: "models", mountPath: "/models", readOnly: true };
-    },
-    { namespace: ns },
+  const pool = await gpuPool(t, { nodes: 2, gpusPerNode: 4 });
+  await startOperator(t, { namespace: ns, args: ["--resync-period=2"] });
+  await applyDoc(
+    ns,
+    policyDoc("pods", pool, (d) => {
+      d.spec.modelCache = { claimName: "models", mountPath: "/models", readOnly: true };
+    }),
   );
-  const deployments = desiredState(policy).objects.filter(
-    (o): o is V1Deployment => o.kind === "Deployment",
-  );
-  assert.ok(deployments.length > 0);
-  for (const d of deployments) {
-    // No policy object owns them here: without the owner, the garbage collector leaves them be.
-    delete d.metadata?.ownerReferences;
-    await kubectl(["-n", ns, "apply", "--server-side", "-f", "-"], { input: stringify(d) });
-    const got = JSON.parse(
-      (await kubectl(["-n", ns, "get", "deployment", d.metadata?.name ?? "", "-o", "json"])).stdout,
-    ) as V1Deployment;
+  // The names the operator is expected to write come from the same pure function it runs.
+  const expected = desiredState(
+    examplePolicy(() => {}, { namespace: ns, name: "pods" }),
+  ).objects.filter((o): o is V1Deployment => o.kind === "Deployment");
+  assert.ok(expected.length > 0);
+  for (const want of expected) {
+    const name = want.metadata?.name ?? "";
+    const got = await waitFor(
+      `Deployment ${name} written by the operator`,
+      async () => {
+        const r = await kubectl(["-n", ns, "get", "deployment", name, "-o", "json"], {
+          check: false,
+        });
+        return r.code === 0 ? (JSON.parse(r.stdout) as V1Deployment) : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     const pod = got.spec?.template.spec;
     const env = new Map(pod?.containers[0]?.env?.map((e) => [e.name, e.value]));
-    assert.ok(env.get("USER"), "USER");
-    assert.equal(env.get("LOGNAME"), env.get("USER"));
-    assert.equal(env.get("HF_HUB_OFFLINE"), "1");
-    assert.equal(pod?.enableServiceLinks, false);
+    assert.ok(env.get("USER"), `${name}: USER`);
+    assert.equal(env.get("LOGNAME"), env.get("USER"), `${name}: LOGNAME`);
+    assert.equal(env.get("HF_HUB_OFFLINE"), "1", `${name}: HF_HUB_OFFLINE`);
+    assert.equal(pod?.enableServiceLinks, false, `${name}: enableServiceLinks`);
     const shm = pod?.volumes?.find((v) => v.name === "dshm")?.emptyDir;
-    assert.equal(shm?.medium, "Memory");
-    assert.equal(shm?.sizeLimit, "20Gi");
+    assert.equal(shm?.medium, "Memory", `${name}: /dev/shm medium`);
+    assert.equal(shm?.sizeLimit, "20Gi", `${name}: /dev/shm sizeLimit`);
   }
 });
 
