@@ -1,9 +1,10 @@
 // `mull demo --fleet`: the control loop, live. Brings up the e2e control plane (building it on
 // first use) and nats-server, runs the operator in planner mode on the bus, a router on the bus,
 // and a simulated vLLM replica for every Running pod (e2e/sim-pods.ts), then plays a demand trace
-// whose difficulty mix shifts and shows, every second, the replicas per bin and role, the levels
-// in force, GPUs against the budget and accuracy. Everything it started is torn down on exit,
-// Ctrl-C included.
+// whose difficulty mix shifts and shows, every second (off a terminal, less often), the replicas
+// per bin and role, the levels in force, GPUs against the budget and accuracy. A control plane
+// and nats-server already up are reused; only what it started is torn down on exit, Ctrl-C
+// included.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -99,6 +100,7 @@ export async function runFleetDemo(o: { phaseSeconds: number; seed: number }): P
     kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repo, "crds")]);
     kubectl(["wait", "--for=condition=Established", "crd/testtimepolicies.mull.dev"]);
     kubectl(["apply", "-f", "-"], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}}\n`);
+    say(`namespace ${NS}`);
     cleanup.push(() => kubectl(["delete", "namespace", NS, "--wait=false"]));
 
     const start = (args: string[]): ChildProcess => {
@@ -106,6 +108,8 @@ export async function runFleetDemo(o: { phaseSeconds: number; seed: number }): P
         stdio: ["ignore", "ignore", "ignore"],
         env,
       });
+      // Named so that whoever runs the demo (and its test) can check none outlives it.
+      say(`started mull ${args[0]} (pid ${child.pid})`);
       cleanup.push(
         () =>
           new Promise((r) => {
@@ -235,11 +239,13 @@ export async function runFleetDemo(o: { phaseSeconds: number; seed: number }): P
       tally.phaseAnswered = 0;
       tally.phaseCorrect = 0;
       for (let s = o.phaseSeconds; s > 0; s--) {
-        if (tty || s % 10 === 0) await render(s);
+        // Off a terminal, a frame at each phase's start and every 10 s, so short phases show too.
+        if (tty || s === o.phaseSeconds || s % 10 === 0) await render(s);
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
     phase = PHASES.length - 1;
+    await render(0);
     await finish();
     return 0;
   } catch (err) {
