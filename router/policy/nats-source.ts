@@ -11,7 +11,7 @@ import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { defaultPolicyBucket, parsePolicyKey, qualifiedName } from "../../proto/bus/naming.ts";
 import { type PolicySnapshot, PolicySnapshotSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
-import type { PolicyListener, PolicySource } from "./policy-source.ts";
+import { SwappedPolicySource } from "./policy-source.ts";
 
 export type NatsSourceEvent =
   | { kind: "applied"; key: string; operation: "PUT" | "DEL" | "PURGE" }
@@ -98,12 +98,10 @@ export class SnapshotSet {
   }
 }
 
-export class NatsPolicySource implements PolicySource {
+export class NatsPolicySource extends SwappedPolicySource {
   private readonly nc: NatsConnection;
   private readonly options: NatsSourceOptions;
   private readonly set: SnapshotSet;
-  private policies: ReadonlyMap<string, PolicySnapshot> = new Map();
-  private readonly listeners = new Set<PolicyListener>();
   private watch: { stop(): void } | undefined;
   private closed = false;
   private running: Promise<void> = Promise.resolve();
@@ -112,6 +110,7 @@ export class NatsPolicySource implements PolicySource {
   private lastError = "";
 
   private constructor(nc: NatsConnection, options: NatsSourceOptions) {
+    super();
     this.nc = nc;
     this.options = options;
     this.set = new SnapshotSet(options.only);
@@ -136,23 +135,10 @@ export class NatsPolicySource implements PolicySource {
     return source;
   }
 
-  get(name: string): PolicySnapshot | undefined {
-    return this.policies.get(name);
-  }
-
-  names(): string[] {
-    return [...this.policies.keys()].sort();
-  }
-
-  subscribe(listener: PolicyListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.watch?.stop();
-    this.listeners.clear();
+    this.unsubscribeAll();
     await this.running;
   }
 
@@ -165,8 +151,7 @@ export class NatsPolicySource implements PolicySource {
   }
 
   private publish(): void {
-    this.policies = this.set.byName();
-    for (const listener of this.listeners) listener(this.policies);
+    this.replace(this.set.byName());
   }
 
   // A reconnected client may have missed changes (or the server lost its consumers): watch anew.

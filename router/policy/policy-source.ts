@@ -14,14 +14,11 @@ export interface PolicySource {
   close(): Promise<void>;
 }
 
-// A fixed set of policies, swappable by hand: for tests, benches and embedding.
-export class StaticPolicySource implements PolicySource {
-  private policies: ReadonlyMap<string, PolicySnapshot>;
+// The part every source shares: the current set by name, swapped whole (a request in flight
+// keeps the snapshot it started with) and announced to the listeners.
+export abstract class SwappedPolicySource implements PolicySource {
+  private policies: ReadonlyMap<string, PolicySnapshot> = new Map();
   private readonly listeners = new Set<PolicyListener>();
-
-  constructor(policies: Iterable<PolicySnapshot>) {
-    this.policies = byName(policies);
-  }
 
   get(name: string): PolicySnapshot | undefined {
     return this.policies.get(name);
@@ -31,18 +28,36 @@ export class StaticPolicySource implements PolicySource {
     return [...this.policies.keys()].sort();
   }
 
-  set(policies: Iterable<PolicySnapshot>): void {
-    this.policies = byName(policies);
-    for (const listener of this.listeners) listener(this.policies);
-  }
-
   subscribe(listener: PolicyListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  async close(): Promise<void> {
+  abstract close(): Promise<void>;
+
+  protected replace(policies: ReadonlyMap<string, PolicySnapshot>): void {
+    this.policies = policies;
+    for (const listener of this.listeners) listener(policies);
+  }
+
+  protected unsubscribeAll(): void {
     this.listeners.clear();
+  }
+}
+
+// A fixed set of policies, swappable by hand: for tests, benches and embedding.
+export class StaticPolicySource extends SwappedPolicySource {
+  constructor(policies: Iterable<PolicySnapshot>) {
+    super();
+    this.replace(byName(policies));
+  }
+
+  set(policies: Iterable<PolicySnapshot>): void {
+    this.replace(byName(policies));
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribeAll();
   }
 }
 

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { type FileWatch, watchFile } from "../watch-file.ts";
-import { byName, type PolicyListener, type PolicySource } from "./policy-source.ts";
+import { byName, SwappedPolicySource } from "./policy-source.ts";
 import { parseRouterConfig } from "./router-config.ts";
 
 export interface YamlFileSourceOptions {
@@ -17,16 +17,15 @@ export interface YamlFileSourceOptions {
   watch?: boolean;
 }
 
-export class YamlFilePolicySource implements PolicySource {
+export class YamlFilePolicySource extends SwappedPolicySource {
   readonly path: string;
-  private policies: ReadonlyMap<string, PolicySnapshot> = new Map();
   private lastText = "";
-  private readonly listeners = new Set<PolicyListener>();
   private readonly options: YamlFileSourceOptions;
   private watcher: FileWatch | undefined;
   private reloading: Promise<void> = Promise.resolve();
 
   private constructor(path: string, options: YamlFileSourceOptions) {
+    super();
     this.path = path;
     this.options = options;
   }
@@ -36,24 +35,11 @@ export class YamlFilePolicySource implements PolicySource {
   static async open(path: string, options: YamlFileSourceOptions = {}) {
     const source = new YamlFilePolicySource(path, options);
     const text = await readFile(path, "utf8");
-    source.policies = byName(parseRouterConfig(text, path));
+    source.replace(byName(parseRouterConfig(text, path)));
     source.lastText = text;
     if (options.watch ?? true)
       source.watcher = watchFile(path, () => void source.reload(), options.debounceMs);
     return source;
-  }
-
-  get(name: string): PolicySnapshot | undefined {
-    return this.policies.get(name);
-  }
-
-  names(): string[] {
-    return [...this.policies.keys()].sort();
-  }
-
-  subscribe(listener: PolicyListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   // Re-reads the file now; resolves once applied or rejected. Reloads run one at a time.
@@ -65,7 +51,7 @@ export class YamlFilePolicySource implements PolicySource {
   async close(): Promise<void> {
     this.watcher?.close();
     this.watcher = undefined;
-    this.listeners.clear();
+    this.unsubscribeAll();
     await this.reloading;
   }
 
@@ -78,14 +64,15 @@ export class YamlFilePolicySource implements PolicySource {
       return;
     }
     if (text === this.lastText) return;
+    let policies: ReadonlyMap<string, PolicySnapshot>;
     try {
-      this.policies = byName(parseRouterConfig(text, this.path));
+      policies = byName(parseRouterConfig(text, this.path));
     } catch (error) {
       this.options.onReload?.({ ok: false, error: error as Error });
       return;
     }
     this.lastText = text;
+    this.replace(policies);
     this.options.onReload?.({ ok: true });
-    for (const listener of this.listeners) listener(this.policies);
   }
 }
