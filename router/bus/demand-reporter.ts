@@ -63,11 +63,7 @@ export class DemandReporter {
   }
 
   private served(): PolicyId[] {
-    return this.o.policies
-      .names()
-      .map((name) => this.o.policies.get(name))
-      .filter((p) => p !== undefined)
-      .map((p) => ({ namespace: p.namespace, name: p.name }));
+    return this.o.policies.list().map((p) => ({ namespace: p.namespace, name: p.name }));
   }
 
   private publish(report: DemandReport): void {

@@ -137,9 +137,7 @@ export async function startHttpFrontDoor(
     }
     if (path === "/v1/models") {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");
-      const created = Math.floor(Date.now() / 1000);
-      const policies = service.policies.names().flatMap((n) => service.policies.get(n) ?? []);
-      return sendJson(res, 200, modelsBody(policies, created));
+      return sendJson(res, 200, modelsBody(service.policies.list(), Math.floor(Date.now() / 1000)));
     }
     if (path.startsWith(MODEL_PREFIX)) {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");

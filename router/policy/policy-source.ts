@@ -9,6 +9,8 @@ export interface PolicySource {
   get(name: string): PolicySnapshot | undefined;
   // Names of every policy served now, sorted (for "unknown policy" messages).
   names(): string[];
+  // Every policy served now, in names() order.
+  list(): PolicySnapshot[];
   // Called after each change with the full new set; returns an unsubscribe function.
   subscribe(listener: PolicyListener): () => void;
   close(): Promise<void>;
@@ -26,6 +28,10 @@ export abstract class SwappedPolicySource implements PolicySource {
 
   names(): string[] {
     return [...this.policies.keys()].sort();
+  }
+
+  list(): PolicySnapshot[] {
+    return this.names().flatMap((name) => this.policies.get(name) ?? []);
   }
 
   subscribe(listener: PolicyListener): () => void {
