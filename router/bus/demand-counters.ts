@@ -18,7 +18,6 @@ export type Finished = {
 };
 
 type PolicyCounts = {
-  id: PolicyId;
   since: number;
   sequence: number;
   bins: Map<number, BinDemand>;
@@ -109,7 +108,7 @@ export class DemandCounters {
     if (counts === undefined) {
       // Covers from the first time this policy is seen: a policy that appears an hour after the
       // router started must not report an hour-long window.
-      counts = { id: p, since: this.now(), sequence: 0, bins: new Map(), waiting: new Map() };
+      counts = { since: this.now(), sequence: 0, bins: new Map(), waiting: new Map() };
       this.policies.set(key, counts);
     }
     return counts;
