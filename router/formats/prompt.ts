@@ -113,7 +113,7 @@ export function proposerFormat(m: PromptFormatMessage | undefined): ProposerForm
 }
 
 // The user turn: the solve template, or the revise template with the earlier attempts.
-export function userTurn(f: ProposerFormat, input: PromptInput): string {
+function userTurn(f: ProposerFormat, input: PromptInput): string {
   if (input.attempts.length === 0) return fill(f.solve, { problem: input.problem });
   const attempts = input.attempts
     .map((attempt, i) => fill(f.attempt, { index: String(i + 1), attempt }))
@@ -122,12 +122,12 @@ export function userTurn(f: ProposerFormat, input: PromptInput): string {
 }
 
 // The solution so far: every step followed by the delimiter.
-export function partialAnswer(f: ProposerFormat, input: PromptInput): string {
+function partialAnswer(f: ProposerFormat, input: PromptInput): string {
   return input.steps.map((s) => s + f.stepDelimiter).join("");
 }
 
 // The conversation: system turn, user turn, and the partial answer when there is one.
-export function chatMessages(f: ProposerFormat, input: PromptInput): ChatMessage[] {
+function chatMessages(f: ProposerFormat, input: PromptInput): ChatMessage[] {
   const messages: ChatMessage[] = [];
   if (f.system !== "") messages.push({ role: "system", content: f.system });
   messages.push({ role: "user", content: userTurn(f, input) });

@@ -15,7 +15,7 @@ export interface GrpcStatus {
 // error text.
 export const MAX_STATUS_DETAILS_CHARS = 2_000;
 
-export function toStatus(error: unknown): GrpcStatus {
+function toStatus(error: unknown): GrpcStatus {
   if (error instanceof EngineError) {
     return { code: status[error.code], details: bounded(error.message) };
   }

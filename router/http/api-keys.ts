@@ -66,7 +66,7 @@ export class ApiKeys {
   }
 }
 
-export function parseKeys(text: string, path: string): ReadonlySet<string> {
+function parseKeys(text: string, path: string): ReadonlySet<string> {
   const keys = text
     .split(/\r?\n/)
     .map((line) => line.trim())

@@ -32,7 +32,7 @@ export function responseHead(kind: CompletionKind, requestId: string, model: str
 }
 
 // partial: the deadline or the token bound cut the search; the answer is the best so far.
-export function finishReason(response: SolveResponse): "stop" | "length" {
+function finishReason(response: SolveResponse): "stop" | "length" {
   return response.partial ? "length" : "stop";
 }
 
@@ -162,7 +162,7 @@ function openaiUsage(usage: Usage | undefined) {
   };
 }
 
-export function mullResult(r: SolveResponse) {
+function mullResult(r: SolveResponse) {
   return {
     request_id: r.requestId,
     answer: r.answer,

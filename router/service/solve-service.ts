@@ -225,7 +225,7 @@ async function handle<T extends Answer>(
 }
 
 // The status name ("NOT_FOUND", ...) of an error: EngineErrors carry it; anything else is a bug.
-export function errorCode(error: unknown): EngineError["code"] {
+function errorCode(error: unknown): EngineError["code"] {
   return error instanceof EngineError ? error.code : "INTERNAL";
 }
 

@@ -69,7 +69,7 @@ export interface GenerateLog {
   completionTokens: number;
 }
 
-export const tokensOf = (text: string) => Math.ceil(text.length / 4);
+const tokensOf = (text: string) => Math.ceil(text.length / 4);
 
 export class FakeProposer implements Proposer {
   readonly calls: GenerateLog[] = [];
