@@ -67,16 +67,20 @@ export interface ReconcilerDeps {
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
-  /** The last status this process wrote per policy uid: the cache may lag our own write. */
-  private readonly written = new Map<string, string>();
+  /**
+   * Per policy key, for the uid it was seen with: the last status this process wrote (the cache
+   * may lag our own write) and since when a differing status has been deferred.
+   */
+  private readonly statuses = new Map<
+    string,
+    { uid: string; written?: string; deferredSince?: number }
+  >();
   /**
    * Objects applied whose watch event has not arrived yet: object key -> the spec hash applied
    * and when. The next reconcile often starts before the cache has the last objects of the one
    * before; without this it would apply them (and announce them as created) a second time.
    */
   private readonly unseen = new Map<string, { hash: string | undefined; at: number }>();
-  /** Since when a differing status has been deferred, per policy uid. */
-  private readonly deferredSince = new Map<string, number>();
   /** Gauge label sets per policy, removed when the policy goes away. */
   private readonly series = new Map<string, Array<Record<string, string>>>();
 
@@ -90,6 +94,7 @@ export class Reconciler {
     if (!policy || policy.metadata.deletionTimestamp) {
       // Owner references let the garbage collector delete what the policy owned.
       this.forgetSeries(key);
+      this.statuses.delete(key);
       this.d.planner?.forget(key);
       await this.d.snapshots?.delete(namespace, name);
       return;
@@ -243,24 +248,30 @@ export class Reconciler {
   ): Promise<void> {
     const next = canonicalJson(status);
     const uid = policy.metadata.uid ?? "";
+    // A policy recreated under the same name starts with no memory of its predecessor's writes.
+    let mine = this.statuses.get(key);
+    if (mine?.uid !== uid) {
+      mine = { uid };
+      this.statuses.set(key, mine);
+    }
     if (next === canonicalJson(policy.status ?? {})) {
-      this.written.set(uid, next);
-      this.deferredSince.delete(uid);
+      mine.written = next;
+      mine.deferredSince = undefined;
       return;
     }
-    if (this.written.get(uid) === next) return;
+    if (mine.written === next) return;
     // A cold start applies a policy's objects one by one; each watch event marks the key due
     // again, and the controller-manager's status updates follow. Writing every intermediate
     // status would cost several writes per policy for states nobody reads.
     const now = this.nowMs();
-    const since = this.deferredSince.get(uid) ?? now;
+    const since = mine.deferredSince ?? now;
     if (this.d.requeued?.(key) && now - since < (this.d.statusCoalesceMs ?? 5000)) {
-      this.deferredSince.set(uid, since);
+      mine.deferredSince = since;
       return;
     }
     await this.d.writer.patchStatus(policy, status);
-    this.written.set(uid, next);
-    this.deferredSince.delete(uid);
+    mine.written = next;
+    mine.deferredSince = undefined;
     this.d.log.info("status written", {
       policy: `${policy.metadata.namespace}/${policy.metadata.name}`,
       conditions: Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c.reason])),
