@@ -4,7 +4,7 @@
 // exports the demand, levels and decisions as metrics. Manual mode does not plan.
 import type { BinDemand } from "../controller/planner/demand.ts";
 import { type PlannerOutput, step } from "../controller/planner/planner.ts";
-import { decodeState, type PlannerState } from "../controller/planner/state.ts";
+import { decodeState } from "../controller/planner/state.ts";
 import type { TestTimePolicy } from "../controller/policy/types.ts";
 import type { Logger } from "./log.ts";
 import type { OperatorMetrics } from "./metrics.ts";
@@ -24,11 +24,15 @@ export interface PlannerRunnerDeps {
 
 export class PlannerRunner {
   private readonly d: PlannerRunnerDeps;
-  /** The newest state per policy uid: the cache may lag this process's own status write. */
-  private readonly states = new Map<string, PlannerState>();
   private readonly series = new Map<string, Array<Record<string, string>>>();
-  /** The last plan per policy uid, with the generation it was made for. */
-  private readonly last = new Map<string, { generation: number; out: PlannerOutput }>();
+  /**
+   * The last plan per policy key, with the uid and generation it was made for. Its state is the
+   * newest: the cache may lag this process's own status write.
+   */
+  private readonly last = new Map<
+    string,
+    { uid: string; generation: number; out: PlannerOutput }
+  >();
   /** Policies due for a new step (the timer ticked, or their demand changed). */
   private readonly due = new Set<string>();
 
@@ -52,16 +56,18 @@ export class PlannerRunner {
     const { namespace, name, uid = "" } = policy.metadata;
     const key = `${namespace}/${name}`;
     if (policy.spec.scaling.mode === "manual") {
-      this.forget(key, uid);
+      this.forget(key);
       return undefined;
     }
     const generation = policy.metadata.generation ?? 0;
-    const last = this.last.get(uid);
+    // A policy recreated under the same name does not inherit its predecessor's plan.
+    const held = this.last.get(key);
+    const last = held?.uid === uid ? held : undefined;
     if (last && last.generation === generation && !this.due.has(key)) {
       return { ...last.out, reasons: [] };
     }
     this.due.delete(key);
-    let state = this.states.get(uid);
+    let state = last?.out.state;
     if (!state) {
       const restored = decodeState(policy.status?.planner);
       if (restored.error) {
@@ -75,18 +81,14 @@ export class PlannerRunner {
       demand: this.d.demand?.demandFor(namespace, name),
       now,
     });
-    this.states.set(uid, out.state);
-    this.last.set(uid, { generation, out });
+    this.last.set(key, { uid, generation, out });
     this.export(key, policy, out);
     return out;
   }
 
   /** A policy gone, or turned manual: its state and series go too. */
-  forget(key: string, uid?: string): void {
-    if (uid !== undefined) {
-      this.states.delete(uid);
-      this.last.delete(uid);
-    }
+  forget(key: string): void {
+    this.last.delete(key);
     this.due.delete(key);
     for (const labels of this.series.get(key) ?? []) {
       this.removeSeries(labels);
@@ -102,7 +104,6 @@ export class PlannerRunner {
 
   /** Leadership lost: whoever leads next writes the state; ours may go stale meanwhile. */
   reset(): void {
-    this.states.clear();
     this.last.clear();
   }
 
