@@ -11,8 +11,8 @@ import {
   NATS_FLAGS_HELP,
   type NatsFlagValues,
 } from "../router/bus/connection.ts";
-import { DemandSubscriber } from "./bus/demand-subscriber.ts";
-import { SnapshotWriter } from "./bus/snapshot-writer.ts";
+import type { DemandSubscriber } from "./bus/demand-subscriber.ts";
+import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import { serveHttp } from "./http.ts";
 import { SharedConnectionsKubeConfig } from "./kubeconfig.ts";
 import { createLogger, errorMessage, type Level } from "./log.ts";
@@ -149,6 +149,11 @@ export async function main(argv: string[]): Promise<number> {
   let bus: { nc: NatsConnection; demand: DemandSubscriber; snapshots: SnapshotWriter } | undefined;
   if (busOptions) {
     log.info("connecting to the fleet bus", { servers: busOptions.servers });
+    // Loaded only with --nats: an operator without the bus never needs KV or the demand window.
+    const [{ DemandSubscriber }, { SnapshotWriter }] = await Promise.all([
+      import("./bus/demand-subscriber.ts"),
+      import("./bus/snapshot-writer.ts"),
+    ]);
     const nc = await connectBus(busOptions, `mull-operator-${identity}`, (line) => log.info(line));
     bus = {
       nc,
