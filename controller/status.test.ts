@@ -5,7 +5,7 @@ import { desiredState } from "./desired/state.ts";
 import { step } from "./planner/planner.ts";
 import { decodeState, emptyState } from "./planner/state.ts";
 import { computeStatus, type ObservedPool } from "./status.ts";
-import { examplePolicy } from "./testing/sample.ts";
+import { examplePolicy, plannablePolicy } from "./testing/sample.ts";
 
 const ready: ObservedPool = {
   exists: true,
@@ -108,16 +108,7 @@ test("lastTransitionTime is kept while a condition's status holds, so the status
 });
 
 test("with a plan: demand, levels, tokens and reasons per bin and role; BudgetLimited names the levels", () => {
-  const policy = examplePolicy((s) => {
-    s.scaling.mode = "planner";
-    s.proposer.capacityTokensPerSecond = 1000;
-    s.verifier.capacityTokensPerSecond = 1000;
-    s.budget.gpus = 10;
-    for (const b of s.bins) {
-      b.proposer.maxReplicas = 4;
-      b.verifier.maxReplicas = 4;
-    }
-  });
+  const policy = plannablePolicy("planner", { gpus: 10, maxReplicas: 4 });
   const plan = step(emptyState(), {
     spec: policy.spec,
     demand: [

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { BinDemand } from "../controller/planner/demand.ts";
 import { encodeState } from "../controller/planner/state.ts";
 import type { TestTimePolicy } from "../controller/policy/types.ts";
-import { examplePolicy } from "../controller/testing/sample.ts";
+import { plannablePolicy } from "../controller/testing/sample.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { PlannerRunner } from "./planner.ts";
@@ -31,16 +31,8 @@ function setup() {
 }
 
 const policy = (mode: "planner" | "manual" | "external" = "planner"): TestTimePolicy =>
-  examplePolicy((s) => {
-    s.scaling.mode = mode;
+  plannablePolicy(mode, { gpus: 100, maxReplicas: 8 }, (s) => {
     s.scaling.stabilizationSeconds = 60;
-    s.budget.gpus = 100;
-    s.proposer.capacityTokensPerSecond = 1000;
-    s.verifier.capacityTokensPerSecond = 1000;
-    for (const b of s.bins) {
-      b.proposer.maxReplicas = 8;
-      b.verifier.maxReplicas = 8;
-    }
   });
 
 const busy: BinDemand[] = [

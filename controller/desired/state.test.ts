@@ -7,7 +7,7 @@ import { RouterConfigSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { step } from "../planner/planner.ts";
 import { emptyState } from "../planner/state.ts";
-import { examplePolicy } from "../testing/sample.ts";
+import { examplePolicy, plannablePolicy } from "../testing/sample.ts";
 import { specHashAnnotation } from "./naming.ts";
 import { routerConfigKey } from "./router-config.ts";
 import { desiredState } from "./state.ts";
@@ -138,16 +138,7 @@ test("the router ConfigMap holds a RouterConfig the proto JSON parser reads back
 
 test("the plan's replicas count in planner mode only; its levels in planner and external modes", () => {
   const planned = (mode: "planner" | "manual" | "external") => {
-    const policy = examplePolicy((s) => {
-      s.scaling.mode = mode;
-      s.proposer.capacityTokensPerSecond = 1000;
-      s.verifier.capacityTokensPerSecond = 1000;
-      s.budget.gpus = 10;
-      for (const b of s.bins) {
-        b.proposer.maxReplicas = 4;
-        b.verifier.maxReplicas = 4;
-      }
-    });
+    const policy = plannablePolicy(mode, { gpus: 10, maxReplicas: 4 });
     const plan = step(emptyState(), {
       spec: policy.spec,
       demand: [

@@ -25,3 +25,25 @@ export function examplePolicy(
     spec,
   };
 }
+
+/**
+ * The example policy in a scaling mode, with what the planner sizes pools from: 1000 tokens/s
+ * per replica of either role, a GPU budget and room above minReplicas in every pool.
+ */
+export function plannablePolicy(
+  mode: TestTimePolicySpec["scaling"]["mode"],
+  room: { gpus: number; maxReplicas: number },
+  edit: (spec: TestTimePolicySpec) => void = () => {},
+): TestTimePolicy {
+  return examplePolicy((s) => {
+    s.scaling.mode = mode;
+    s.proposer.capacityTokensPerSecond = 1000;
+    s.verifier.capacityTokensPerSecond = 1000;
+    s.budget.gpus = room.gpus;
+    for (const b of s.bins) {
+      b.proposer.maxReplicas = room.maxReplicas;
+      b.verifier.maxReplicas = room.maxReplicas;
+    }
+    edit(s);
+  });
+}
