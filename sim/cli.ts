@@ -3,10 +3,15 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 import { speedConfig } from "./batch-scheduler.ts";
+import { DEFAULT_MAX_MODEL_LEN } from "./context-limit.ts";
 import { startFleet } from "./fleet.ts";
 import { BUILTIN_FORMATS, resolveFormats, type SimFormatData } from "./format.ts";
 import { modelConfig } from "./model-config.ts";
-import { DEFAULT_PROPOSER_MODEL, DEFAULT_VERIFIER_MODEL } from "./server.ts";
+import {
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_PROPOSER_MODEL,
+  DEFAULT_VERIFIER_MODEL,
+} from "./server.ts";
 
 const HELP = `usage: mull sim [options]
 
@@ -27,9 +32,9 @@ options:
   --error-rate X        fraction of requests each replica fails with a 500 (default 0)
   --api-key K           require "Authorization: Bearer K" on /v1 paths, like vLLM's --api-key
   --keep-alive-timeout-ms N
-                        close idle keep-alive connections after N ms, like uvicorn (default 5000)
+                        close idle keep-alive connections after N ms, like uvicorn (default ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS})
   --max-model-len N     context limit in tokens: prompt + max_tokens above it is vLLM's 400, and
-                        /v1/models reports it (default 4096)
+                        /v1/models reports it (default ${DEFAULT_MAX_MODEL_LEN})
   --proposer-model M    served proposer model name (default ${DEFAULT_PROPOSER_MODEL})
   --verifier-model M    served verifier model name (default ${DEFAULT_VERIFIER_MODEL})
   --format F            a prompt and PRM format the models understand: a built-in name
@@ -102,8 +107,12 @@ export async function main(argv: string[]): Promise<number> {
       config,
       errorRate: num(str("error-rate"), "error-rate", 0),
       apiKey: str("api-key"),
-      keepAliveTimeoutMs: num(str("keep-alive-timeout-ms"), "keep-alive-timeout-ms", 5_000),
-      maxModelLen: num(str("max-model-len"), "max-model-len", 4096),
+      keepAliveTimeoutMs: num(
+        str("keep-alive-timeout-ms"),
+        "keep-alive-timeout-ms",
+        DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      ),
+      maxModelLen: num(str("max-model-len"), "max-model-len", DEFAULT_MAX_MODEL_LEN),
       proposerModel: str("proposer-model"),
       verifierModel: str("verifier-model"),
       ...(formats.length > 0 ? { formats } : {}),
