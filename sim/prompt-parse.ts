@@ -34,7 +34,7 @@ function pieces(template: string): { literals: string[]; names: string[] } {
 // Matches `template` (literals and placeholders) against the start of `text`'s first match of
 // its leading literal: each placeholder runs to the next occurrence of the literal after it. The
 // last literal must be found too; the text after it is returned as `rest`.
-export function matchTemplate(
+function matchTemplate(
   template: string,
   text: string,
   anchored: boolean,
