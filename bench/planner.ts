@@ -7,7 +7,7 @@ import { defaultedSpec } from "../controller/policy/defaults.ts";
 import type { TestTimePolicySpec } from "../controller/policy/types.ts";
 import { seeded } from "../controller/testing/random.ts";
 import { loadTable, POLICY_FILE } from "../demo/policies.ts";
-import { Strategy } from "../proto/gen/mull/v1/router_pb.ts";
+import { strategyName } from "../router/engine/table.ts";
 import {
   type FleetModel,
   type Outcome,
@@ -52,12 +52,6 @@ export function calibratedAccuracies(text: string): Map<number, Map<number, numb
   return chosen;
 }
 
-function strategyName(s: Strategy): string {
-  const name = Object.entries(Strategy).find(([, v]) => v === s)?.[0];
-  if (!name) throw new Error(`unknown strategy ${s}`);
-  return name;
-}
-
 export function benchSpec(gpus: number): TestTimePolicySpec {
   const table = loadTable();
   const accuracy = calibratedAccuracies(readFileSync(POLICY_FILE, "utf8"));
@@ -76,9 +70,11 @@ export function benchSpec(gpus: number): TestTimePolicySpec {
         const acc = accuracy.get(b.bin)?.get(l.generations);
         if (acc === undefined)
           throw new Error(`no calibrated accuracy for bin ${b.bin} N=${l.generations}`);
+        const strategy = strategyName(l.strategy);
+        if (strategy === undefined) throw new Error(`unknown strategy ${l.strategy}`);
         return {
           generations: l.generations,
-          strategy: strategyName(l.strategy),
+          strategy,
           ...(l.beamWidth ? { beamWidth: l.beamWidth } : {}),
           ...(l.lookahead ? { lookahead: l.lookahead } : {}),
           ...(l.sequentialRatio ? { sequentialRatio: l.sequentialRatio } : {}),
