@@ -32,7 +32,7 @@ export interface InProcessOptions {
 }
 
 // The body router/backends/vllm-proposer.ts posts for a request, as the sim's handler parses it.
-export function completionParams(
+function completionParams(
   request: GenerateRequest,
   format: ProposerFormat,
   simFormats: readonly SimFormat[],
