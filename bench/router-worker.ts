@@ -1,5 +1,6 @@
-// The router under benchmark (gRPC and the OpenAI-compatible front door), on its own thread (its own event loop, as in production where it
-// is its own process), so the bench client's work is not counted against it.
+// The router under benchmark (gRPC and the OpenAI-compatible front door), on its own thread (its
+// own event loop, as in production where it is its own process), so the bench client's work is
+// not counted against it.
 import { parentPort, workerData } from "node:worker_threads";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { type PolicySnapshot, PolicySnapshotSchema } from "../proto/gen/mull/v1/fleet_pb.ts";

@@ -142,11 +142,9 @@ export async function main(argv: string[]): Promise<number> {
     };
 
     // Warm both paths (connections, JIT) before measuring.
-    await runPhase(direct, 100, 8, maxPhaseMs);
-    await runPhase(viaRouter, 100, 8, maxPhaseMs);
-    await runPhase(viaHttp, 100, 8, maxPhaseMs);
-    await runPhase(viaGrpcStream, 100, 8, maxPhaseMs);
-    await runPhase(viaHttpStream, 100, 8, maxPhaseMs);
+    for (const one of [direct, viaRouter, viaHttp, viaGrpcStream, viaHttpStream]) {
+      await run(one, 100, 8, maxPhaseMs);
+    }
 
     // Each comparison alternates its two sides in short rounds, so both see the same load from
     // whatever else runs on the machine.
@@ -398,15 +396,6 @@ function summarise(runs: Run[]): Phase {
   const q = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return { count: latencies.length, rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99) };
-}
-
-async function runPhase(
-  one: (i: number) => Promise<void>,
-  total: number,
-  concurrency: number,
-  maxMs: number,
-): Promise<Phase> {
-  return summarise([await run(one, total, concurrency, maxMs)]);
 }
 
 // Two sides in alternating rounds (a, b, a, b, ...), each round a share of the requests and time.
