@@ -4,15 +4,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { test } from "node:test";
 import { startServer } from "./server.ts";
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+import { postJson as post } from "./testing.ts";
 
 test("--api-key: /v1 requests need the bearer token; /pooling, /health and /metrics do not", async () => {
   const proposer = await startServer({ role: "proposer", apiKey: "s3cret" });
