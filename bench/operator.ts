@@ -151,16 +151,16 @@ export async function main(argv: string[]): Promise<number> {
     });
     const baselineMs = performance.now() - t0;
     const apps = c.kubeConfig.makeApiClient(AppsV1Api);
+    const allObserved = async (namespace: string) =>
+      (await apps.listNamespacedDeployment({ namespace })).items.every(
+        (d) => (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1),
+      );
     // The controller-manager's work on the baseline (a ReplicaSet and a status per Deployment)
     // is finished before the operator starts, so the operator's run does not pay for it.
-    await waitFor(
-      "the controller-manager to observe the baseline",
-      async () =>
-        (await apps.listNamespacedDeployment({ namespace: nsBase })).items.every(
-          (d) => (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1),
-        ),
-      { timeoutMs: 600_000, intervalMs: 2000 },
-    );
+    await waitFor("the controller-manager to observe the baseline", () => allObserved(nsBase), {
+      timeoutMs: 600_000,
+      intervalMs: 2000,
+    });
 
     // The policies, created while no operator runs.
     await kubectl(["-n", nsOp, "apply", "--server-side", "-f", "-"], {
@@ -221,14 +221,10 @@ export async function main(argv: string[]): Promise<number> {
     // The world settles: the controller-manager has observed every Deployment (each of its
     // status updates may move a policy's status), the queue is empty and no write happened for
     // longer than the operator defers a status write. Then count writes across one full resync.
-    await waitFor(
-      "the controller-manager to observe every Deployment",
-      async () =>
-        (await apps.listNamespacedDeployment({ namespace: nsOp })).items.every(
-          (d) => (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1),
-        ),
-      { timeoutMs: 600_000, intervalMs: 5000 },
-    );
+    await waitFor("the controller-manager to observe every Deployment", () => allObserved(nsOp), {
+      timeoutMs: 600_000,
+      intervalMs: 5000,
+    });
     await waitFor(
       "writes to settle",
       async () => {
