@@ -5,7 +5,6 @@
 // the same run: the same replica change made by editing the policy's minReplicas in manual mode,
 // i.e. the operator's own watch → reconcile → apply path without the bus, window and planner.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromBinary, fromJson, type JsonValue } from "@bufbuild/protobuf";
@@ -16,6 +15,7 @@ import { parse, stringify } from "yaml";
 import { freePort, isListening } from "../e2e/cluster/ports.ts";
 import { type BinLoad, publishDemand } from "../e2e/demand-publisher.ts";
 import { cluster, kubectl, nats, waitFor } from "../e2e/fixture.ts";
+import { installCrd, type PolicyDoc, policyDoc } from "../e2e/tests/operator-harness.ts";
 import { defaultPolicyBucket, policyKey } from "../proto/bus/naming.ts";
 import { PolicySnapshotSchema, RouterConfigSchema } from "../proto/gen/mull/v1/fleet_pb.ts";
 
@@ -33,21 +33,17 @@ export interface ReactionFigures {
   kvLevelMs: number[];
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a YAML document edited freely
-type Doc = any;
-
-function doc(name: string, mode: string, gpus: number): Doc {
-  const d = parse(readFileSync(join(repo, "examples/policy.yaml"), "utf8"));
-  d.metadata.name = name;
-  d.spec.scaling = { mode, targetUtilization: 0.5, stabilizationSeconds: 0 };
-  d.spec.proposer.capacityTokensPerSecond = 1000;
-  d.spec.verifier.capacityTokensPerSecond = 1000;
-  d.spec.budget.gpus = gpus;
-  for (const b of d.spec.bins) {
-    b.proposer = { minReplicas: 1, maxReplicas: 4 };
-    b.verifier = { minReplicas: 1, maxReplicas: 4 };
-  }
-  return d;
+function doc(name: string, mode: string, gpus: number): PolicyDoc {
+  return policyDoc(name, undefined, (d) => {
+    d.spec.scaling = { mode, targetUtilization: 0.5, stabilizationSeconds: 0 };
+    d.spec.proposer.capacityTokensPerSecond = 1000;
+    d.spec.verifier.capacityTokensPerSecond = 1000;
+    d.spec.budget.gpus = gpus;
+    for (const b of d.spec.bins) {
+      b.proposer = { minReplicas: 1, maxReplicas: 4 };
+      b.verifier = { minReplicas: 1, maxReplicas: 4 };
+    }
+  });
 }
 
 const load = (rate: number): BinLoad => ({
@@ -98,8 +94,7 @@ export async function measureReaction(
     kvLevelMs: [],
   };
   try {
-    await kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repo, "crds")]);
-    await kubectl(["wait", "--for=condition=Established", "crd/testtimepolicies.mull.dev"]);
+    await installCrd();
     await kubectl(["create", "namespace", ns]);
     await waitFor("ServiceAccount default", () =>
       kubectl(["-n", ns, "get", "serviceaccount", "default"]),
