@@ -28,20 +28,24 @@ the sim's format (${Object.keys(BUILTIN_FORMATS).join(", ")}; default mull) and 
 written to match it; --mode chat reaches the proposer through /v1/chat/completions.
 `;
 
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      format: { type: "string" },
+      mode: { type: "string" },
+      problems: { type: "string" },
+      seed: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: ReturnType<typeof parse>["values"];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        format: { type: "string" },
-        mode: { type: "string" },
-        problems: { type: "string" },
-        seed: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    ({ values } = parse(argv));
   } catch (error) {
     process.stderr.write(`mull bench strategies: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -50,9 +54,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const name = (values.format as string | undefined) ?? "mull";
+  const name = values.format ?? "mull";
   const sim = BUILTIN_FORMATS[name];
-  const mode = (values.mode as string | undefined) ?? "completion";
+  const mode = values.mode ?? "completion";
   const problems = Number(values.problems ?? 60);
   const seed = Number(values.seed ?? 5);
   if (sim === undefined || (mode !== "completion" && mode !== "chat")) {
