@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
-import { POLICY, type Stack, startStack } from "./harness.ts";
+import { grpcStatus, POLICY, type Stack, startStack } from "./harness.ts";
 
 let stack: Stack;
 const MAX_MESSAGE = 64 * 1024;
@@ -16,24 +16,14 @@ after(() => stack.close());
 
 const prompt = "Problem 1: How many ways can 5 people choose 2 representatives?";
 
-async function status(call: Promise<unknown>): Promise<{ code: string; details: string }> {
-  try {
-    await call;
-  } catch (error) {
-    const e = error as grpc.ServiceError;
-    return { code: grpc.status[e.code] ?? String(e.code), details: e.details };
-  }
-  return { code: "OK", details: "" };
-}
-
 test("an empty prompt is INVALID_ARGUMENT", async () => {
-  const s = await status(stack.client.solve({ policy: POLICY, prompt: "   " }));
+  const s = await grpcStatus(stack.client.solve({ policy: POLICY, prompt: "   " }));
   assert.equal(s.code, "INVALID_ARGUMENT");
   assert.match(s.details, /prompt is empty/);
 });
 
 test("a budget above the policy's maximum is INVALID_ARGUMENT naming the maximum", async () => {
-  const s = await status(
+  const s = await grpcStatus(
     stack.client.solve({ policy: POLICY, prompt, budget: { maxGenerations: 1_000_000 } }),
   );
   assert.equal(s.code, "INVALID_ARGUMENT");
@@ -44,7 +34,7 @@ test("a budget above the policy's maximum is INVALID_ARGUMENT naming the maximum
 // puts 4294967295 on the wire, which is rejected like any budget that is too large. (grpcurl
 // and protobuf JSON reject -1 for a uint32 before sending.)
 test("a 'negative' budget (uint32 wrap-around) is INVALID_ARGUMENT", async () => {
-  const s = await status(
+  const s = await grpcStatus(
     stack.client.solve({ policy: POLICY, prompt, budget: { maxGenerations: 2 ** 32 - 1 } }),
   );
   assert.equal(s.code, "INVALID_ARGUMENT");
@@ -52,25 +42,27 @@ test("a 'negative' budget (uint32 wrap-around) is INVALID_ARGUMENT", async () =>
 });
 
 test("an unknown policy is NOT_FOUND and lists the known ones", async () => {
-  const s = await status(stack.client.solve({ policy: "physics", prompt }));
+  const s = await grpcStatus(stack.client.solve({ policy: "physics", prompt }));
   assert.equal(s.code, "NOT_FOUND");
   assert.match(s.details, /unknown policy "physics" \(known policies: "math"\)/);
 });
 
 test("a strategy number outside the enum is INVALID_ARGUMENT", async () => {
-  const s = await status(stack.client.solve({ policy: POLICY, prompt, strategy: 99 as Strategy }));
+  const s = await grpcStatus(
+    stack.client.solve({ policy: POLICY, prompt, strategy: 99 as Strategy }),
+  );
   assert.equal(s.code, "INVALID_ARGUMENT");
   assert.match(s.details, /strategy 99/);
 });
 
 test("a difficulty hint outside the policy's bins is INVALID_ARGUMENT", async () => {
-  const s = await status(stack.client.solve({ policy: POLICY, prompt, difficultyHint: 9 }));
+  const s = await grpcStatus(stack.client.solve({ policy: POLICY, prompt, difficultyHint: 9 }));
   assert.equal(s.code, "INVALID_ARGUMENT");
   assert.match(s.details, /difficulty_hint/);
 });
 
 test("a message above the receive limit is RESOURCE_EXHAUSTED from grpc-js", async () => {
-  const s = await status(
+  const s = await grpcStatus(
     stack.client.solve({ policy: POLICY, prompt: "x".repeat(MAX_MESSAGE + 1) }),
   );
   assert.equal(s.code, "RESOURCE_EXHAUSTED");
@@ -80,7 +72,7 @@ test("a message above the receive limit is RESOURCE_EXHAUSTED from grpc-js", asy
 test("bytes that are not a SolveRequest are INVALID_ARGUMENT, not a crash", async () => {
   const raw = new grpc.Client(stack.address, grpc.credentials.createInsecure());
   try {
-    const s = await status(
+    const s = await grpcStatus(
       new Promise((resolve, reject) =>
         raw.makeUnaryRequest(
           "/mull.v1.Router/Solve",

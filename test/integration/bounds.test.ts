@@ -6,13 +6,12 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
-import * as grpc from "@grpc/grpc-js";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { createEngine } from "../../router/engine/engine.ts";
 import { StaticPolicySource } from "../../router/policy/policy-source.ts";
 import { startRouter } from "../../router/router-process.ts";
 import { speedConfig } from "../../sim/batch-scheduler.ts";
-import { POLICY, type Stack, startStack } from "./harness.ts";
+import { grpcStatus, POLICY, type Stack, startStack } from "./harness.ts";
 
 let stack: Stack;
 const IDLE_MS = 400;
@@ -29,16 +28,6 @@ after(() => stack.close());
 
 const prompt = "Problem 1: How many ways can 5 people choose 2 representatives?";
 
-async function status(call: Promise<unknown>): Promise<{ code: string; details: string }> {
-  try {
-    await call;
-  } catch (error) {
-    const e = error as grpc.ServiceError;
-    return { code: grpc.status[e.code] ?? String(e.code), details: e.details };
-  }
-  return { code: "OK", details: "" };
-}
-
 test("a 300 KB policy name is NOT_FOUND with a short message; a stream on the same channel survives", async () => {
   const events: string[] = [];
   const stream = (async () => {
@@ -50,7 +39,7 @@ test("a 300 KB policy name is NOT_FOUND with a short message; a stream on the sa
     }
   })();
   const huge = "p".repeat(300 * 1024);
-  const s = await status(stack.client.solve({ policy: huge, prompt }, { timeoutMs: 30_000 }));
+  const s = await grpcStatus(stack.client.solve({ policy: huge, prompt }, { timeoutMs: 30_000 }));
   assert.equal(s.code, "NOT_FOUND");
   assert.ok(s.details.length < 400, `details are ${s.details.length} characters`);
   assert.match(s.details, /unknown policy "p{200}"… \(307200 characters\)/);
@@ -59,18 +48,18 @@ test("a 300 KB policy name is NOT_FOUND with a short message; a stream on the sa
 });
 
 test("a policy name with control characters is echoed escaped", async () => {
-  const s = await status(stack.client.solve({ policy: "evil\r\nX-Forged: 1", prompt }));
+  const s = await grpcStatus(stack.client.solve({ policy: "evil\r\nX-Forged: 1", prompt }));
   assert.equal(s.code, "NOT_FOUND");
   assert.match(s.details, /unknown policy "evil\\r\\nX-Forged: 1"/);
 });
 
 test("request_id: over 128 characters or unprintable is INVALID_ARGUMENT", async () => {
-  const long = await status(
+  const long = await grpcStatus(
     stack.client.solve({ policy: POLICY, prompt, requestId: "r".repeat(129) }),
   );
   assert.equal(long.code, "INVALID_ARGUMENT");
   assert.match(long.details, /request_id is 129 characters/);
-  const control = await status(
+  const control = await grpcStatus(
     stack.client.solve({ policy: POLICY, prompt, requestId: "a\u0007b" }),
   );
   assert.equal(control.code, "INVALID_ARGUMENT");
@@ -79,14 +68,14 @@ test("request_id: over 128 characters or unprintable is INVALID_ARGUMENT", async
 
 test("a prompt of only zero-width characters or NULs is INVALID_ARGUMENT", async () => {
   for (const invisible of ["\u200b\u200d\ufeff", "\u0000\u0000\u0000"]) {
-    const s = await status(stack.client.solve({ policy: POLICY, prompt: invisible }));
+    const s = await grpcStatus(stack.client.solve({ policy: POLICY, prompt: invisible }));
     assert.equal(s.code, "INVALID_ARGUMENT", JSON.stringify(invisible));
     assert.match(s.details, /no visible character/);
   }
 });
 
 test("max_tokens: 1 is INVALID_ARGUMENT, never RESOURCE_EXHAUSTED", async () => {
-  const s = await status(
+  const s = await grpcStatus(
     stack.client.solve(
       { policy: POLICY, prompt, budget: { maxTokens: 1n } },
       { timeoutMs: 30_000 },

@@ -1,10 +1,15 @@
 // A router in front of a simulated vLLM fleet, all on loopback: real HTTP between router and
 // sim, real gRPC between the test and the router. Not a test file itself (no .test.ts).
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import type { ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
+import { create, type MessageInitShape, toJson } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { stringify } from "yaml";
 import {
   Estimator,
   type PolicySnapshot,
   PolicySnapshotSchema,
+  RouterConfigSchema,
 } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import {
   Aggregation,
@@ -128,4 +133,43 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await fleet.stop();
     },
   };
+}
+
+/** The YAML of a router config file (`mull router --config`) serving `policies`. */
+export function routerConfigYaml(policies: PolicySnapshot[]): string {
+  return stringify(toJson(RouterConfigSchema, create(RouterConfigSchema, { policies })));
+}
+
+/** How a call ended: OK, or its gRPC status name and details. */
+export async function grpcStatus(
+  call: Promise<unknown>,
+): Promise<{ code: string; details: string }> {
+  try {
+    await call;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    return { code: grpc.status[e.code] ?? String(e.code), details: e.details };
+  }
+  return { code: "OK", details: "" };
+}
+
+/**
+ * Collects a spawned `mull` process's stderr; `port` resolves with the number `pattern` captures
+ * in it (the port it logs it listens on) and rejects if the process exits first.
+ */
+export function stderrPort(
+  child: ChildProcess & { stderr: Readable },
+  pattern: RegExp,
+): { port: Promise<number>; log: () => string } {
+  let log = "";
+  child.stderr.setEncoding("utf8");
+  const port = new Promise<number>((resolve, reject) => {
+    child.stderr.on("data", (chunk: string) => {
+      log += chunk;
+      const match = pattern.exec(log);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`router exited early (${code}): ${log}`)));
+  });
+  return { port, log: () => log };
 }

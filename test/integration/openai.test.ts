@@ -10,19 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { clone, create, toJson } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import OpenAI from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from "openai/resources/chat/completions";
-import { stringify } from "yaml";
-import {
-  PolicySnapshotSchema,
-  PoolSchema,
-  RouterConfigSchema,
-} from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { PolicySnapshotSchema, PoolSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { createEngine } from "../../router/engine/engine.ts";
 import { ApiKeys } from "../../router/http/api-keys.ts";
@@ -32,9 +27,11 @@ import {
   DEFAULT_LEVELS,
   POLICY,
   policyFor,
+  routerConfigYaml,
   type Stack,
   type StackOptions,
   startStack,
+  stderrPort,
 } from "./harness.ts";
 
 const prompt = "Problem 4: What is the sum of the first 20 positive odd integers?";
@@ -621,15 +618,7 @@ test("mull router --http-port --api-keys-file: the CLI serves the API behind its
   const dir = await mkdtemp(join(tmpdir(), "mull-router-http-"));
   const config = join(dir, "router.yaml");
   const keys = join(dir, "api-keys");
-  await writeFile(
-    config,
-    stringify(
-      toJson(
-        RouterConfigSchema,
-        create(RouterConfigSchema, { policies: [policyFor(fleet, DEFAULT_LEVELS)] }),
-      ),
-    ),
-  );
+  await writeFile(config, routerConfigYaml([policyFor(fleet, DEFAULT_LEVELS)]));
   await writeFile(keys, "first-key\n");
   const child = spawn(
     process.execPath,
@@ -650,17 +639,9 @@ test("mull router --http-port --api-keys-file: the CLI serves the API behind its
     ],
     { cwd: new URL("../..", import.meta.url), stdio: ["ignore", "ignore", "pipe"] },
   );
-  let log = "";
+  const stderr = stderrPort(child, /OpenAI API on :(\d+) \(1 API keys\)/);
   try {
-    child.stderr.setEncoding("utf8");
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (chunk: string) => {
-        log += chunk;
-        const match = /OpenAI API on :(\d+) \(1 API keys\)/.exec(log);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once("exit", (code) => reject(new Error(`router exited early (${code}): ${log}`)));
-    });
+    const port = await stderr.port;
     const baseURL = `http://127.0.0.1:${port}/v1`;
     const first = new OpenAI({ baseURL, apiKey: "first-key", maxRetries: 0 });
     const answer = await first.chat.completions.create(chat());
@@ -682,13 +663,13 @@ test("mull router --http-port --api-keys-file: the CLI serves the API behind its
       );
       if (!rotated) await sleep(25);
     }
-    assert.ok(rotated, `the new key works after the file changed: ${log}`);
+    assert.ok(rotated, `the new key works after the file changed: ${stderr.log()}`);
     await assert.rejects(first.models.list(), OpenAI.AuthenticationError);
 
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     const [code] = await exited;
-    assert.equal(code, 0, log);
+    assert.equal(code, 0, stderr.log());
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
     await fleet.stop();

@@ -8,15 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { create, toJson } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { stringify } from "yaml";
-import { RouterConfigSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { Router } from "../../proto/gen/mull/v1/router_pb.ts";
 import { createClient, type ServiceClient } from "../../router/grpc/adapter.ts";
 import { speedConfig } from "../../sim/batch-scheduler.ts";
 import { startFleet } from "../../sim/fleet.ts";
-import { POLICY, policyFor, startStack } from "./harness.ts";
+import { POLICY, policyFor, routerConfigYaml, startStack, stderrPort } from "./harness.ts";
 
 const prompt = "Problem 7: what is 17 * 3?";
 
@@ -46,10 +43,7 @@ test("mull router exits 0 on SIGTERM after finishing the request in flight", asy
   const dir = await mkdtemp(join(tmpdir(), "mull-router-"));
   const config = join(dir, "router.yaml");
   const policy = policyFor(fleet, [{ strategy: 1, generations: 4 }]);
-  await writeFile(
-    config,
-    stringify(toJson(RouterConfigSchema, create(RouterConfigSchema, { policies: [policy] }))),
-  );
+  await writeFile(config, routerConfigYaml([policy]));
   const child = spawn(
     process.execPath,
     [
@@ -65,18 +59,10 @@ test("mull router exits 0 on SIGTERM after finishing the request in flight", asy
     ],
     { cwd: new URL("../..", import.meta.url), stdio: ["ignore", "ignore", "pipe"] },
   );
-  let log = "";
+  const stderr = stderrPort(child, /gRPC on :(\d+)/);
   let client: ServiceClient<typeof Router> | undefined;
   try {
-    child.stderr.setEncoding("utf8");
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (chunk: string) => {
-        log += chunk;
-        const match = /gRPC on :(\d+)/.exec(log);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once("exit", (code) => reject(new Error(`router exited early (${code}): ${log}`)));
-    });
+    const port = await stderr.port;
     client = createClient(Router, `127.0.0.1:${port}`);
     const pending = client.solve(
       { policy: POLICY, prompt, difficultyHint: 1 },
@@ -91,8 +77,8 @@ test("mull router exits 0 on SIGTERM after finishing the request in flight", asy
     const response = await pending;
     assert.notEqual(response.answer, "");
     const [code] = await exited;
-    assert.equal(code, 0, log);
-    assert.match(log, /SIGTERM: draining/);
+    assert.equal(code, 0, stderr.log());
+    assert.match(stderr.log(), /SIGTERM: draining/);
   } finally {
     client?.close();
     if (child.exitCode === null) child.kill("SIGKILL");

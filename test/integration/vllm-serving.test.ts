@@ -8,9 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { clone } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
 import { PolicySnapshotSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
-import { POLICY, type Stack, startStack } from "./harness.ts";
+import { grpcStatus, POLICY, type Stack, startStack } from "./harness.ts";
 
 const prompt = "Problem 1: How many ways can 5 people choose 2 representatives?";
 
@@ -24,15 +23,8 @@ function withPools(stack: Stack, edit: (pool: { model: string; apiKeyFile: strin
   stack.policies.set([policy]);
 }
 
-async function code(stack: Stack): Promise<{ code: string; details: string }> {
-  try {
-    await stack.client.solve({ policy: POLICY, prompt }, { timeoutMs: 30_000 });
-    return { code: "OK", details: "" };
-  } catch (error) {
-    const e = error as grpc.ServiceError;
-    return { code: grpc.status[e.code] ?? "?", details: e.details };
-  }
-}
+const code = (stack: Stack) =>
+  grpcStatus(stack.client.solve({ policy: POLICY, prompt }, { timeoutMs: 30_000 }));
 
 test("API key: sent from the pool's key file; missing or rotated keys are clear errors", async () => {
   const dir = await mkdtemp(join(tmpdir(), "mull-key-"));
