@@ -21,10 +21,10 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
+import { cacheDir } from "../e2e/bins.ts";
 import { parseDockerfile, type RuntimeStage } from "./dockerfile.ts";
 
 const repo = join(import.meta.dirname, "..");
-const cache = process.env.MULL_E2E_CACHE ?? join(process.env.HOME ?? "/root", ".cache/mull-e2e");
 export const archive = join(repo, "dist/mull-image.tar");
 
 function run(
@@ -136,7 +136,7 @@ export function buildImage(): string {
 
   const work = mkdtempSync(join(tmpdir(), "mull-image-"));
   const root = join(work, "rootfs");
-  const storage = join(cache, "buildah");
+  const storage = join(cacheDir, "buildah");
   const buildah = (...args: string[]) =>
     run(
       "buildah",

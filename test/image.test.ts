@@ -17,16 +17,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { create, toJson } from "@bufbuild/protobuf";
-import { stringify } from "yaml";
-import { RouterConfigSchema } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { Router } from "../proto/gen/mull/v1/router_pb.ts";
 import { createClient } from "../router/grpc/adapter.ts";
 import { parseDockerfile } from "../scripts/dockerfile.ts";
 import { archive, buildImage, chartImage } from "../scripts/image.ts";
 import { speedConfig } from "../sim/batch-scheduler.ts";
 import { startFleet } from "../sim/fleet.ts";
-import { POLICY, policyFor } from "./integration/harness.ts";
+import { POLICY, policyFor, routerConfigYaml, stderrPort } from "./integration/harness.ts";
 
 const repo = join(import.meta.dirname, "..");
 const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
@@ -189,10 +186,7 @@ test("the image's mull router serves a request against the sim, then drains on S
   const dir = join(work, "router-config");
   mkdirSync(dir, { recursive: true });
   const policy = policyFor(fleet, [{ strategy: 1, generations: 4 }]);
-  writeFileSync(
-    join(dir, "router.yaml"),
-    stringify(toJson(RouterConfigSchema, create(RouterConfigSchema, { policies: [policy] }))),
-  );
+  writeFileSync(join(dir, "router.yaml"), routerConfigYaml([policy]));
   const child = runImage(
     [
       "router",
@@ -203,19 +197,8 @@ test("the image's mull router serves a request against the sim, then drains on S
     ],
     { "/etc/mull": dir },
   );
-  let log = "";
-  const client = await (async () => {
-    child.stderr.setEncoding("utf8");
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (chunk: string) => {
-        log += chunk;
-        const match = /gRPC on :(\d+)/.exec(log);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once("exit", (code) => reject(new Error(`router exited early (${code}): ${log}`)));
-    });
-    return createClient(Router, `127.0.0.1:${port}`);
-  })();
+  const stderr = stderrPort(child, /gRPC on :(\d+)/);
+  const client = createClient(Router, `127.0.0.1:${await stderr.port}`);
   try {
     const answer = await client.solve(
       { policy: POLICY, prompt: "Problem 7: what is 17 * 3?", difficultyHint: 1 },
@@ -226,7 +209,7 @@ test("the image's mull router serves a request against the sim, then drains on S
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     const [code] = await exited;
-    assert.equal(code, 0, log);
+    assert.equal(code, 0, stderr.log());
   } finally {
     client.close();
     if (child.exitCode === null) child.kill("SIGKILL");
