@@ -28,7 +28,8 @@ if ((${#missing[@]})) || [[ ! -x "$promtool" ]]; then
   flock 8
   export DEBIAN_FRONTEND=noninteractive
   apt_get() { apt-get -o DPkg::Lock::Timeout=600 -q "$@"; }
-  if ! apt-cache show prometheus >/dev/null 2>&1 || ((${#missing[@]})); then
+  # Lists that predate the pinned prometheus (apt-cache show accepts any version) need an update.
+  if ((${#missing[@]})) || ! apt-cache madison prometheus | grep -F "| $PROMETHEUS_DEB_VERSION |" >/dev/null; then
     log "apt-get update"
     apt_get update >&2
   fi
