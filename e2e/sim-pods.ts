@@ -36,8 +36,8 @@ export async function simPods(o: {
   const bucket = `e2e-fleet-${Math.random().toString(16).slice(2, 8)}`;
   const target = await kvm.create(bucket);
   let source: KV | undefined;
-  const servers = new Map<string, { bin: number; role: Role; server: Promise<SimServer> }>();
-  const started = new Map<string, { bin: number; role: Role; server: SimServer }>();
+  // One loop runs sync at a time, so a replica is recorded only once it has started.
+  const servers = new Map<string, { bin: number; role: Role; server: SimServer }>();
   let lastWritten = "";
   let stopped = false;
   let seed = o.seed ?? 1;
@@ -61,15 +61,12 @@ export async function simPods(o: {
       const role = pod.metadata?.labels?.[roleLabel] as Role;
       const model = snapshot?.binTable.find((b) => b.bin === bin)?.[role]?.model;
       if (!model) continue;
-      const server = startServer({ role, model, seed: seed++ });
-      servers.set(name, { bin, role, server });
-      started.set(name, { bin, role, server: await server });
+      servers.set(name, { bin, role, server: await startServer({ role, model, seed: seed++ }) });
     }
     for (const [name, s] of servers) {
       if (running.has(name)) continue;
       servers.delete(name);
-      started.delete(name);
-      await (await s.server).kill();
+      await s.server.kill();
     }
     if (!snapshot) return;
     for (const row of snapshot.binTable) {
@@ -78,7 +75,7 @@ export async function simPods(o: {
         if (!pool) continue;
         const urls: string[] = [];
         for (const s of servers.values()) {
-          if (s.bin === row.bin && s.role === role) urls.push((await s.server).url);
+          if (s.bin === row.bin && s.role === role) urls.push(s.server.url);
         }
         pool.endpoints = urls.sort();
         pool.readyReplicas = urls.length;
@@ -101,11 +98,11 @@ export async function simPods(o: {
   return {
     bucket,
     replicas: (bin, role) =>
-      [...started.values()].filter((s) => s.bin === bin && s.role === role).map((s) => s.server),
+      [...servers.values()].filter((s) => s.bin === bin && s.role === role).map((s) => s.server),
     async stop() {
       stopped = true;
       await loop;
-      for (const s of servers.values()) await (await s.server).close().catch(() => {});
+      for (const s of servers.values()) await s.server.close().catch(() => {});
       await target.destroy().catch(() => {});
       await nc.drain();
     },
