@@ -17,7 +17,7 @@ import { Router } from "../../proto/gen/mull/v1/router_pb.ts";
 import { createClient } from "../../router/grpc/adapter.ts";
 import { freePort, isListening } from "../cluster/ports.ts";
 import { repoRoot } from "../cluster/state.ts";
-import { cluster, gpuPool, namespace, nats, waitFor } from "../fixture.ts";
+import { cluster, type GpuPool, gpuPool, namespace, nats, waitFor } from "../fixture.ts";
 import { simPods } from "../sim-pods.ts";
 import {
   applyDoc,
@@ -29,7 +29,7 @@ import {
   startOperator,
 } from "./operator-harness.ts";
 
-function loopPolicy(pool: Parameters<typeof policyDoc>[1], gpus: number): PolicyDoc {
+function loopPolicy(pool: GpuPool, gpus: number): PolicyDoc {
   return policyDoc("loop", pool, (d) => {
     d.spec.scaling = { mode: "planner", targetUtilization: 0.5, stabilizationSeconds: 15 };
     // Tiny capacities: any real load on the sim asks for the pool's maximum.

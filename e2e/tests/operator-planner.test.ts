@@ -11,7 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import { defaultPolicyBucket, policyKey } from "../../proto/bus/naming.ts";
 import { PolicySnapshotSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
 import { type BinLoad, publishDemand } from "../demand-publisher.ts";
-import { gpuPool, kubectl, namespace, nats, waitFor } from "../fixture.ts";
+import { type GpuPool, gpuPool, kubectl, namespace, nats, waitFor } from "../fixture.ts";
 import {
   applyDoc,
   condition,
@@ -32,7 +32,7 @@ const load = (rate: number): BinLoad => ({
   verifierTokens: (g) => (500 * g) / 16,
 });
 
-function plannerPolicy(pool: Parameters<typeof policyDoc>[1], gpus: number): PolicyDoc {
+function plannerPolicy(pool: GpuPool, gpus: number): PolicyDoc {
   return policyDoc("plan", pool, (d) => {
     d.spec.scaling = { mode: "planner", targetUtilization: 0.5, stabilizationSeconds };
     d.spec.proposer.capacityTokensPerSecond = 1000;
