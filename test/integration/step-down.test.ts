@@ -4,16 +4,19 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Strategy } from "../../proto/gen/mull/v1/router_pb.ts";
 import { speedConfig } from "../../sim/batch-scheduler.ts";
-import { POLICY, startStack } from "./harness.ts";
+import { type Level, POLICY, startStack } from "./harness.ts";
+
+// Two levels: a step down from the table's level 1 is observable as level 0.
+const twoLevels: Level[] = [
+  { strategy: Strategy.bestOfN, generations: 2 },
+  { strategy: Strategy.bestOfN, generations: 4 },
+];
 
 test("with 2 requests per replica already in the bin, the next ones step down a level", async () => {
   const stack = await startStack({
     bins: 1,
     speed: speedConfig(5),
-    levels: [
-      { strategy: Strategy.bestOfN, generations: 2 },
-      { strategy: Strategy.bestOfN, generations: 4 },
-    ],
+    levels: twoLevels,
     router: { stepDownQueue: 2 },
   });
   try {
@@ -51,10 +54,7 @@ test("without the flag the router never steps down", async () => {
   const stack = await startStack({
     bins: 1,
     speed: speedConfig(5),
-    levels: [
-      { strategy: Strategy.bestOfN, generations: 2 },
-      { strategy: Strategy.bestOfN, generations: 4 },
-    ],
+    levels: twoLevels,
   });
   try {
     const responses = await Promise.all(
