@@ -204,10 +204,8 @@ export async function runFleetDemo(o: { phaseSeconds: number; seed: number }): P
     });
 
     const custom = kc.makeApiClient(CustomObjectsApi);
-    const tty = process.stdout.isTTY;
-    const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : "–");
-    const render = async (left: number) => {
-      const p = (await custom
+    const readPolicy = async () =>
+      (await custom
         .getNamespacedCustomObject({
           group: "mull.dev",
           version: "v1alpha1",
@@ -216,6 +214,19 @@ export async function runFleetDemo(o: { phaseSeconds: number; seed: number }): P
           name: POLICY,
         })
         .catch(() => undefined)) as Doc;
+    // The first frame should show the fleet, not question marks: on a busy machine the operator's
+    // first status can lag the router's start by seconds.
+    say("waiting for the operator's first status…");
+    for (let i = 0; ; i++) {
+      const s = (await readPolicy())?.status;
+      if (s?.gpus?.budget !== undefined && (s.bins ?? []).length === 3) break;
+      if (i > 1200) throw new Error("the operator wrote no status for the policy in 120 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const tty = process.stdout.isTTY;
+    const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : "–");
+    const render = async (left: number) => {
+      const p = await readPolicy();
       const limited = (p?.status?.conditions ?? []).find((c: Doc) => c.type === "BudgetLimited");
       const lines = [
         `mull demo --fleet   phase ${phase + 1}/${PHASES.length}: ${PHASES[phase]?.name} (${left} s left)`,

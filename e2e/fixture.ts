@@ -246,9 +246,37 @@ export function kubectl(args: string[], opts?: ExecOptions): Promise<ExecResult>
   return run(bins.kubectl, args, opts);
 }
 
-/** The built helm against the e2e cluster. */
-export function helm(args: string[], opts?: ExecOptions): Promise<ExecResult> {
-  return run(bins.helm, args, opts);
+/**
+ * The built helm against the e2e cluster. A `--wait` that times out says why: the namespace's
+ * pods and events and the nodes' conditions and taints are added to the error.
+ */
+export async function helm(args: string[], opts?: ExecOptions): Promise<ExecResult> {
+  try {
+    return await run(bins.helm, args, opts);
+  } catch (err) {
+    if (!args.includes("--wait")) throw err;
+    const ns = args[args.indexOf("--namespace") + 1] ?? "default";
+    throw new Error(`${(err as Error).message}\n${await clusterDiagnostics(ns)}`);
+  }
+}
+
+/** What a stuck rollout needs to be explained: pods, events, nodes. Never throws. */
+export async function clusterDiagnostics(ns: string): Promise<string> {
+  const show = async (args: string[]) => {
+    const r = await kubectl(args, { check: false }).catch((e: Error) => ({
+      code: -1,
+      stdout: "",
+      stderr: e.message,
+    }));
+    return `--- kubectl ${args.join(" ")}\n${r.stdout}${r.stderr}`;
+  };
+  const nodeTemplate =
+    '{range .items[*]}{.metadata.name} ready={.status.conditions[?(@.type=="Ready")].status} taints={.spec.taints} unschedulable={.spec.unschedulable}{"\\n"}{end}';
+  return [
+    await show(["get", "pods,replicasets,deployments", "-n", ns, "-o", "wide"]),
+    await show(["get", "events", "-n", ns, "--sort-by=.lastTimestamp"]),
+    await show(["get", "nodes", "-o", `jsonpath=${nodeTemplate}`]),
+  ].join("\n");
 }
 
 /** Sum of a resource over a pod's containers' requests, e.g. podRequest(pod, GPU_RESOURCE). */
