@@ -140,6 +140,10 @@ export function kwok(kubeconfig: string, p: Ports): Component {
       // Our stages only: otherwise kwok also reads ~/.kwok/kwok.yaml, whatever is in it.
       `--config=${bins.kwokStages}`,
       "--manage-all-nodes=true",
+      // Our heartbeat stage renews only every 10-20 min and leaves liveness to a Lease; without
+      // one, the node controller marks every node NotReady after its grace period and turns its
+      // Running pods unready, which kwok's pod-ready stage (Pending pods only) never undoes.
+      "--node-lease-duration-seconds=40",
       `--server-address=${HOST}:${p.kwok}`,
       `--cidr=${POD_CIDR}`,
     ],

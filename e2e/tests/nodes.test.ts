@@ -1,7 +1,8 @@
 // The cluster's shared GPU pool, seen through our own kubectl build.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cluster, GPU_RESOURCE, kubectl, POOL_LABEL, versions } from "../fixture.ts";
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import { cluster, GPU_RESOURCE, kubectl, POOL_LABEL, versions, waitFor } from "../fixture.ts";
 
 test("kubectl get nodes lists the GPU nodes with their nvidia.com/gpu capacity", async () => {
   const c = await cluster();
@@ -49,4 +50,33 @@ test("kubectl and the apiserver are the pinned Kubernetes release", async () => 
   // Set by build.sh's ldflags; without them both would say v0.0.0.
   assert.equal(v.clientVersion.gitVersion, versions.kubernetes);
   assert.equal(v.serverVersion.gitVersion, versions.kubernetes);
+});
+
+// Without a renewed Lease the node controller marks a node NotReady after its grace period and
+// turns the pods on it unready for good (kwok readies Pending pods only): rollouts then hang.
+test("every GPU node's Lease is renewed, so the node controller never marks it NotReady", async () => {
+  const c = await cluster();
+  const leases = c.kubeConfig.makeApiClient(CoordinationV1Api);
+  const names = Array.from({ length: c.gpu.nodes }, (_, i) => `gpu-node-${i}`);
+  const renewed = async (name: string) =>
+    (await leases.readNamespacedLease({ name, namespace: "kube-node-lease" })).spec?.renewTime;
+  for (const name of names) {
+    const first = await renewed(name);
+    assert.ok(first, `${name} has a Lease with a renewTime`);
+    await waitFor(`${name}'s Lease renewed`, async () => {
+      const now = await renewed(name);
+      return now !== undefined && new Date(now).getTime() > new Date(first).getTime();
+    });
+  }
+  const events = await kubectl([
+    "get",
+    "events",
+    "-n",
+    "default",
+    "--field-selector",
+    "reason=NodeNotReady",
+    "-o",
+    "name",
+  ]);
+  assert.equal(events.stdout.trim(), "", "no node was ever marked NotReady");
 });
