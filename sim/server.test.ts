@@ -109,7 +109,9 @@ describe("batching and queueing", () => {
   it("shows waiting requests in /metrics when a slow replica is overloaded", async () => {
     const server = await startServer({
       role: "proposer",
-      speed: speedConfig(0.5, { maxRunning: 2 }),
+      // Slow enough (about 2 s per request) that none finishes before all six have arrived, even
+      // on a busy machine.
+      speed: speedConfig(0.05, { maxRunning: 2 }),
     });
     try {
       const url = `${server.url}/v1/completions`;
@@ -119,11 +121,12 @@ describe("batching and queueing", () => {
       const labels = { model_name: MODEL };
       let text = "";
       // Wait until all six have arrived; the counts, not the timing, are what is checked.
-      for (;;) {
+      for (let polls = 0; ; polls++) {
         text = await (await fetch(`${server.url}/metrics`)).text();
         const running = metricValue(text, "vllm:num_requests_running", labels) ?? 0;
         const waiting = metricValue(text, "vllm:num_requests_waiting", labels) ?? 0;
         if (running + waiting === 6) break;
+        assert.ok(polls < 2000, `never saw all six at once: ${running} running, ${waiting} waiting`);
         await new Promise((r) => setTimeout(r, 5));
       }
       assert.equal(metricValue(text, "vllm:num_requests_running", labels), 2);

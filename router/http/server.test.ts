@@ -66,16 +66,23 @@ function closed(socket: net.Socket): Promise<string> {
 }
 
 test("a silent connection and a request too slow to arrive are closed", async () => {
-  const door = await start(fakeService().service, { headersTimeoutMs: 200, requestTimeoutMs: 300 });
+  const quiet = await start(fakeService().service, { headersTimeoutMs: 200, requestTimeoutMs: 300 });
+  // Its own server, with room for its headers: on a busy machine the connect callback that writes
+  // them may run after a 200 ms headers timeout, which would close it without the 408.
+  const slowDoor = await start(fakeService().service, {
+    headersTimeoutMs: 2000,
+    requestTimeoutMs: 2500,
+  });
   try {
-    const silent = net.connect(door.port, "127.0.0.1");
-    const slow = net.connect(door.port, "127.0.0.1", () =>
+    const silent = net.connect(quiet.port, "127.0.0.1");
+    const slow = net.connect(slowDoor.port, "127.0.0.1", () =>
       slow.write("POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{"),
     );
     assert.equal(await closed(silent), "");
     assert.match(await closed(slow), /^HTTP\/1.1 408 /);
   } finally {
-    await door.shutdown(100);
+    await quiet.shutdown(100);
+    await slowDoor.shutdown(100);
   }
 });
 
