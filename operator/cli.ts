@@ -133,8 +133,14 @@ export async function main(argv: string[]): Promise<number> {
 
   const kubeConfig = new SharedConnectionsKubeConfig();
   const kubeconfigPath = str("kubeconfig");
-  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-  else kubeConfig.loadFromDefault();
+  try {
+    if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
+    else kubeConfig.loadFromDefault();
+  } catch (err) {
+    const which = kubeconfigPath ?? "from $KUBECONFIG, ~/.kube/config or the pod's ServiceAccount";
+    process.stderr.write(`mull operator: cannot load the kubeconfig ${which}: ${errorMessage(err)}\n`);
+    return 2;
+  }
 
   const metrics = createMetrics();
   const leaderElect = (str("leader-elect") ?? "true") !== "false";
