@@ -138,7 +138,9 @@ export async function main(argv: string[]): Promise<number> {
     else kubeConfig.loadFromDefault();
   } catch (err) {
     const which = kubeconfigPath ?? "from $KUBECONFIG, ~/.kube/config or the pod's ServiceAccount";
-    process.stderr.write(`mull operator: cannot load the kubeconfig ${which}: ${errorMessage(err)}\n`);
+    process.stderr.write(
+      `mull operator: cannot load the kubeconfig ${which}: ${errorMessage(err)}\n`,
+    );
     return 2;
   }
 
