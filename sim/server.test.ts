@@ -126,7 +126,10 @@ describe("batching and queueing", () => {
         const running = metricValue(text, "vllm:num_requests_running", labels) ?? 0;
         const waiting = metricValue(text, "vllm:num_requests_waiting", labels) ?? 0;
         if (running + waiting === 6) break;
-        assert.ok(polls < 2000, `never saw all six at once: ${running} running, ${waiting} waiting`);
+        assert.ok(
+          polls < 2000,
+          `never saw all six at once: ${running} running, ${waiting} waiting`,
+        );
         await new Promise((r) => setTimeout(r, 5));
       }
       assert.equal(metricValue(text, "vllm:num_requests_running", labels), 2);

@@ -66,7 +66,10 @@ function closed(socket: net.Socket): Promise<string> {
 }
 
 test("a silent connection and a request too slow to arrive are closed", async () => {
-  const quiet = await start(fakeService().service, { headersTimeoutMs: 200, requestTimeoutMs: 300 });
+  const quiet = await start(fakeService().service, {
+    headersTimeoutMs: 200,
+    requestTimeoutMs: 300,
+  });
   // Its own server, with room for its headers: on a busy machine the connect callback that writes
   // them may run after a 200 ms headers timeout, which would close it without the 408.
   const slowDoor = await start(fakeService().service, {
