@@ -1,6 +1,7 @@
-// Status from observed state: per-pool replicas, GPUs against the budget, and the four
+// Status from observed state: per-pool replicas, GPUs against the budget, and the five
 // conditions. Pure: the operator feeds it what its informers hold and writes the result only when
 // it differs from the status already on the policy.
+import { calibratedCondition } from "./calibrated.ts";
 import { type ConditionInput, mergeConditions } from "./conditions.ts";
 import type { DesiredPool } from "./desired/state.ts";
 import type { PlannerOutput } from "./planner/planner.ts";
@@ -192,6 +193,8 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
       message: `pools request ${requested} of ${budget} GPUs`,
     });
   }
+
+  conditions.push(calibratedCondition(policy));
 
   return {
     observedGeneration: generation,

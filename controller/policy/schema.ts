@@ -591,6 +591,30 @@ const scaling = obj(
   { default: {}, tsName: "Scaling" },
 );
 
+const calibration = obj(
+  "What `mull calibrate` measured this policy's thresholds and strategy tables on; written by " +
+    "`mull calibrate --apply` (field manager mull-calibrate). The operator reports it in the " +
+    "Calibrated condition.",
+  {
+    datasetSha256: str("The SHA-256 of the dataset file, as 64 lowercase hex digits.", {
+      minLength: 64,
+      maxLength: 64,
+      pattern: "^[0-9a-f]{64}$",
+    }),
+    problems: int("How many problems the dataset held.", { minimum: 1 }),
+    calibratedAt: str("When the calibration run finished (RFC 3339).", {
+      format: "date-time",
+      maxLength: 64,
+    }),
+    budgets: list(
+      "The budgets (generations per request) calibration chose a strategy for.",
+      int("A budget in generations.", { minimum: 1, maximum: maxGenerations }),
+      { maxItems: maxLevels },
+    ),
+  },
+  { required: ["datasetSha256", "problems", "calibratedAt"], tsName: "Calibration" },
+);
+
 export const specSchema: SchemaNode = obj(
   "The desired test-time scaling policy: models, difficulty bins, strategy tables and pool sizes.",
   {
@@ -607,6 +631,7 @@ export const specSchema: SchemaNode = obj(
     scaling,
     modelCache,
     huggingFaceToken,
+    calibration,
   },
   {
     required: ["proposer", "verifier", "budget", "bins"],
@@ -650,7 +675,7 @@ const replicaCounts = obj(
 const condition = obj(
   "A metav1.Condition.",
   {
-    type: str("Ready, Progressing, Degraded or BudgetLimited.", { maxLength: 64 }),
+    type: str("Ready, Progressing, Degraded, BudgetLimited or Calibrated.", { maxLength: 64 }),
     status: oneOf("True, False or Unknown.", ["True", "False", "Unknown"]),
     observedGeneration: {
       ...int("The policy generation this condition was computed for."),
@@ -673,7 +698,7 @@ export const statusSchema: SchemaNode = obj(
       ...int("The metadata.generation this status reflects."),
       format: "int64",
     },
-    conditions: list("Ready, Progressing, Degraded and BudgetLimited.", condition, {
+    conditions: list("Ready, Progressing, Degraded, BudgetLimited and Calibrated.", condition, {
       maxItems: 16,
       "x-kubernetes-list-type": "map",
       "x-kubernetes-list-map-keys": ["type"],

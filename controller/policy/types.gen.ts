@@ -240,6 +240,18 @@ export interface HuggingFaceToken {
   key: string;
 }
 
+/** What `mull calibrate` measured this policy's thresholds and strategy tables on; written by `mull calibrate --apply` (field manager mull-calibrate). The operator reports it in the Calibrated condition. */
+export interface Calibration {
+  /** The SHA-256 of the dataset file, as 64 lowercase hex digits. */
+  datasetSha256: string;
+  /** How many problems the dataset held. */
+  problems: number;
+  /** When the calibration run finished (RFC 3339). */
+  calibratedAt: string;
+  /** The budgets (generations per request) calibration chose a strategy for. */
+  budgets?: Array<number>;
+}
+
 /** The desired test-time scaling policy: models, difficulty bins, strategy tables and pool sizes. */
 export interface TestTimePolicySpec {
   /** The proposer: the LLM that samples solutions and steps (vLLM's OpenAI-compatible completions API). */
@@ -258,11 +270,13 @@ export interface TestTimePolicySpec {
   modelCache?: ModelCache;
   /** An optional Secret holding a Hugging Face token for gated models; exposed to vLLM as HF_TOKEN. */
   huggingFaceToken?: HuggingFaceToken;
+  /** What `mull calibrate` measured this policy's thresholds and strategy tables on; written by `mull calibrate --apply` (field manager mull-calibrate). The operator reports it in the Calibrated condition. */
+  calibration?: Calibration;
 }
 
 /** A metav1.Condition. */
 export interface Condition {
-  /** Ready, Progressing, Degraded or BudgetLimited. */
+  /** Ready, Progressing, Degraded, BudgetLimited or Calibrated. */
   type: string;
   /** True, False or Unknown. */
   status: "True" | "False" | "Unknown";
@@ -320,7 +334,7 @@ export interface GpuStatus {
 export interface TestTimePolicyStatus {
   /** The metadata.generation this status reflects. */
   observedGeneration?: number;
-  /** Ready, Progressing, Degraded and BudgetLimited. */
+  /** Ready, Progressing, Degraded, BudgetLimited and Calibrated. */
   conditions?: Array<Condition>;
   /** Per bin, desired and ready replicas of each role. */
   bins?: Array<BinStatus>;
