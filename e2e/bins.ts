@@ -29,6 +29,7 @@ export const versions = {
   helm: version("HELM_VERSION"),
   natsServer: version("NATS_SERVER_VERSION"),
   grpcurl: version("GRPCURL_VERSION"),
+  prometheusOperator: version("PROMETHEUS_OPERATOR_VERSION"),
 } as const;
 
 /** The build cache: $MULL_E2E_CACHE, default ~/.cache/mull-e2e (same rule as e2e/build.sh). */
@@ -39,6 +40,11 @@ function bin(name: string, ver: string): string {
   return join(cacheDir, "bin", `${name}-${ver}`, name);
 }
 const kubeDir = join(cacheDir, "bin", `kubernetes-${versions.kubernetes}`);
+const monitoringCrdDir = join(
+  cacheDir,
+  "bin",
+  `prometheus-operator-crds-${versions.prometheusOperator}`,
+);
 
 export const bins = {
   etcd: bin("etcd", versions.etcd),
@@ -52,6 +58,10 @@ export const bins = {
   helm: bin("helm", versions.helm),
   natsServer: bin("nats-server", versions.natsServer),
   grpcurl: bin("grpcurl", versions.grpcurl),
+  /** Not binaries: prometheus-operator's CRDs, generated from its API module by build.sh. */
+  serviceMonitorCrd: join(monitoringCrdDir, "servicemonitors.yaml"),
+  podMonitorCrd: join(monitoringCrdDir, "podmonitors.yaml"),
+  prometheusRuleCrd: join(monitoringCrdDir, "prometheusrules.yaml"),
 } as const;
 
 export type BinName = keyof typeof bins;

@@ -31,10 +31,13 @@ kwok_stages="$bindir/kwok-$KWOK_VERSION/stages.yaml"
 helm_bin="$(bin_path helm "$HELM_VERSION")"
 nats_bin="$(bin_path nats-server "$NATS_SERVER_VERSION")"
 grpcurl_bin="$(bin_path grpcurl "$GRPCURL_VERSION")"
+monitoring_dir="$bindir/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION"
+monitoring_crds=("$monitoring_dir/servicemonitors.yaml" "$monitoring_dir/podmonitors.yaml"
+  "$monitoring_dir/prometheusrules.yaml")
 
 # The warm path: answer before touching Go, a lock or the network.
 if have_all "${kube_paths[@]}" "$etcd_bin" "$kwok_bin" "$kwok_stages" "$helm_bin" "$nats_bin" \
-  "$grpcurl_bin"; then
+  "$grpcurl_bin" "${monitoring_crds[@]}"; then
   log "all binaries cached in $bindir"
   exit 0
 fi
@@ -166,6 +169,29 @@ build_kwok() {
   mv "$out" "$kwok_stages"
 }
 
+# prometheus-operator publishes its CRDs (ServiceMonitor, PodMonitor, PrometheusRule are the chart's) only in its repository, which the Go proxy does not serve
+# whole; its API module is served, and controller-gen makes the CRDs from its types the way its
+# own Makefile does (crdVersions=v1, allowDangerousTypes for its float fields).
+build_monitoring_crds() {
+  local work="$cache/work/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION" mod src
+  rm -rf "$work" && mkdir -p "$work/bin"
+  GOBIN="$work/bin" "$GO" install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_TOOLS_VERSION"
+  mod="github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring@$PROMETHEUS_OPERATOR_VERSION"
+  src="$("$GO" mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+  cp -r "$src" "$work/src" && chmod -R u+w "$work/src"
+  (
+    cd "$work/src"
+    "$GO" mod download
+    "$work/bin/controller-gen" crd:crdVersions=v1,allowDangerousTypes=true paths=./v1 \
+      output:crd:dir="$work/out"
+  )
+  mkdir -p "$monitoring_dir"
+  for f in servicemonitors podmonitors prometheusrules; do
+    mv "$work/out/monitoring.coreos.com_$f.yaml" "$monitoring_dir/$f.yaml"
+  done
+  rm -rf "$work"
+}
+
 if ! have_all "$etcd_bin"; then
   build_etcd
   step_done "etcd $ETCD_VERSION"
@@ -191,6 +217,11 @@ if ! have_all "$grpcurl_bin"; then
   install_into "$grpcurl_bin" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION" \
     "-X main.version=$GRPCURL_VERSION"
   step_done "grpcurl $GRPCURL_VERSION"
+fi
+
+if ! have_all "${monitoring_crds[@]}"; then
+  build_monitoring_crds
+  step_done "prometheus-operator CRDs $PROMETHEUS_OPERATOR_VERSION"
 fi
 
 log "done in $((SECONDS - total_start))s; binaries in $bindir"

@@ -279,6 +279,30 @@ export async function clusterDiagnostics(ns: string): Promise<string> {
   ].join("\n");
 }
 
+let monitoringCrdsApplied: Promise<void> | undefined;
+
+/**
+ * prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs in the shared cluster (built by
+ * e2e/build.sh from its API module), so that the chart's monitors and rules are checked by the
+ * real schemas. Applied once per run; harmless to the tests that do not use them.
+ */
+export function monitoringCrds(): Promise<void> {
+  monitoringCrdsApplied ??= (async () => {
+    for (const file of [bins.serviceMonitorCrd, bins.podMonitorCrd, bins.prometheusRuleCrd]) {
+      await kubectl(["apply", "--server-side", "--force-conflicts", "-f", file]);
+    }
+    await kubectl([
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd/servicemonitors.monitoring.coreos.com",
+      "crd/podmonitors.monitoring.coreos.com",
+      "crd/prometheusrules.monitoring.coreos.com",
+    ]);
+  })();
+  return monitoringCrdsApplied;
+}
+
 /** Sum of a resource over a pod's containers' requests, e.g. podRequest(pod, GPU_RESOURCE). */
 export function podRequest(
   pod: { spec?: { containers: { resources?: { requests?: Record<string, string> } }[] } },

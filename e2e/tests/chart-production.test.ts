@@ -17,7 +17,7 @@ import {
 } from "../../controller/desired/naming.ts";
 import type { Role } from "../../controller/policy/names.ts";
 import { repoRoot as repo } from "../cluster/state.ts";
-import { helm, kubectl, namespace, waitFor } from "../fixture.ts";
+import { helm, kubectl, monitoringCrds, namespace, waitFor } from "../fixture.ts";
 import { getJson } from "./operator-harness.ts";
 
 const chart = join(repo, "charts/mull");
@@ -361,6 +361,20 @@ test("chart: Grafana dashboard ConfigMaps for the sidecar; the PrometheusRule is
   const alerts = rule.spec.groups.flatMap((g: { rules: Array<{ alert: string }> }) =>
     g.rules.map((r) => r.alert),
   );
+  // The real PrometheusRule schema takes it, and would refuse a broken one.
+  await monitoringCrds();
+  const applied = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", "-"], {
+    input: stringify(rule),
+  });
+  assert.match(applied.stdout, /prometheusrule\.monitoring\.coreos\.com\/mull .*created/);
+  const broken = structuredClone(rule);
+  broken.spec.groups[0].rules[0].for = "five minutes";
+  const refused = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", "-"], {
+    input: stringify(broken),
+    check: false,
+  });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /spec\.groups\[0\]\.rules\[0\]\.for/);
   for (const a of [
     "MullOperatorNotLeading",
     "MullOperatorReconcileErrors",

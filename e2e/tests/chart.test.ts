@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { logDir, repoRoot as repo, stateDir } from "../cluster/state.ts";
-import { cluster, gpuPool, helm, kubectl, namespace, waitFor } from "../fixture.ts";
+import { cluster, gpuPool, helm, kubectl, monitoringCrds, namespace, waitFor } from "../fixture.ts";
 import {
   applyDoc,
   getJson,
@@ -440,11 +440,9 @@ test("chart: helm lint, helm template and a server-side dry run of what it rende
       selected[0]?.spec.ports.some((p: { name: string }) => p.name === sm.spec.endpoints[0].port),
     );
   }
-  // No prometheus-operator CRDs in this cluster: the monitors are checked by rendering only.
-  await dryRun(
-    ns,
-    full.filter((m) => m.kind !== "ServiceMonitor" && m.kind !== "PodMonitor"),
-  );
+  // prometheus-operator's own CRDs check the monitors like everything else.
+  await monitoringCrds();
+  await dryRun(ns, full);
 
   // values.schema.json and the template guards reject bad values before anything is applied.
   const bad = async (set: string, why: RegExp) => {
