@@ -41,6 +41,8 @@ options:
   --planner-interval SEC   re-plan planner- and external-mode policies this often (default: 15)
   --metrics-port PORT      port for /metrics, /healthz and /readyz; 0 picks a free one (default: 8080)
   --bind-address ADDR      address for that port (default: 0.0.0.0)
+  --keda-port PORT         serve KEDA's external scaler gRPC API on this port, on --bind-address;
+                           0 picks a free one (default: off). See operator/keda/README.md
   --log-level LEVEL        debug, info, warn or error (default: info)
 ${NATS_FLAGS_HELP}  --bucket NAME            KV bucket of policy snapshots (default: ${defaultPolicyBucket})
   --demand-window SEC      sliding window the routers' reports are summed over (default: ${defaultDemandWindowOptions.windowSeconds})
@@ -77,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         "planner-interval": { type: "string" },
         "metrics-port": { type: "string" },
         "bind-address": { type: "string" },
+        "keda-port": { type: "string" },
         "log-level": { type: "string" },
         ...NATS_FLAGS,
         bucket: { type: "string" },
@@ -102,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     concurrency: number;
     plannerInterval: number;
     port: number;
+    kedaPort: number | undefined;
     demandWindow: number;
   };
   try {
@@ -113,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
       concurrency: Math.max(1, Math.floor(positive("concurrency", str("concurrency"), 4))),
       plannerInterval: positive("planner-interval", str("planner-interval"), 15),
       port: positive("metrics-port", str("metrics-port"), 8080),
+      kedaPort:
+        str("keda-port") === undefined ? undefined : positive("keda-port", str("keda-port"), 0),
       demandWindow: positive(
         "demand-window",
         str("demand-window"),
@@ -208,6 +214,17 @@ export async function main(argv: string[]): Promise<number> {
     registry: metrics.registry,
     ready: () => running.ready(),
   });
+  const keda =
+    opts.kedaPort === undefined
+      ? undefined
+      : await (await import("./keda/server.ts")).startKedaServer({
+          host: str("bind-address") ?? "0.0.0.0",
+          port: opts.kedaPort,
+          policies: running,
+          streamCheckMs: 1_000,
+          onCall: (method, code) => metrics.kedaCalls.inc({ method, code }),
+        });
+  if (keda) log.info("serving the KEDA external scaler", { kedaPort: keda.port });
   log.info("serving", { port, namespace: namespace ?? "*", leaderElect });
 
   const done = new Promise<number>((resolve) => {
@@ -222,6 +239,7 @@ export async function main(argv: string[]): Promise<number> {
           bus?.demand.close();
           await bus?.nc.drain().catch(() => {});
         })
+        .then(() => keda?.shutdown())
         .then(() => new Promise<void>((r) => server.close(() => r())))
         .then(
           () => resolve(0),

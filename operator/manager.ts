@@ -3,6 +3,7 @@
 // safety net: a no-op resync issues no writes). stop() drains workers, releases the lease and
 // stops the watches.
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { TestTimePolicy } from "../controller/policy/types.ts";
 import { policyKey } from "../proto/bus/naming.ts";
 import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import { eventRecorder } from "./events.ts";
@@ -107,6 +108,11 @@ export class Manager {
 
   ready(): boolean {
     return this.io.informers.every((i) => i.hasSynced());
+  }
+
+  /** A policy as cached (every replica has it, leader or not). */
+  policy(namespace: string, name: string): TestTimePolicy | undefined {
+    return this.io.policies.get(name, namespace);
   }
 
   isLeader(): boolean {

@@ -18,6 +18,7 @@ export interface OperatorMetrics {
   plannerDecisions: Counter<"reason">;
   busWrites: Counter<"op" | "result">;
   demandReports: Counter<"result">;
+  kedaCalls: Counter<"method" | "code">;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -47,7 +48,7 @@ export function createMetrics(): OperatorMetrics {
     }),
     poolReplicas: new Gauge({
       name: "mull_pool_replicas",
-      help: "Replicas per pool: state=desired or ready.",
+      help: "Replicas per pool: state=desired, ready, or planned (what the planner wants, in planner and external modes).",
       labelNames: ["namespace", "policy", "bin", "role", "state"],
       registers,
     }),
@@ -107,6 +108,12 @@ export function createMetrics(): OperatorMetrics {
       name: "mull_operator_demand_reports_total",
       help: "DemandReports received from routers, by result (accepted, rejected).",
       labelNames: ["result"],
+      registers,
+    }),
+    kedaCalls: new Counter({
+      name: "mull_operator_keda_calls_total",
+      help: "Calls to the KEDA external scaler (--keda-port) by method and gRPC status code.",
+      labelNames: ["method", "code"],
       registers,
     }),
   };

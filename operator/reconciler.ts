@@ -10,6 +10,7 @@ import { poolName, specHashAnnotation } from "../controller/desired/naming.ts";
 import { desiredState } from "../controller/desired/state.ts";
 import { objectKey, plan } from "../controller/plan.ts";
 import { scalingEvent } from "../controller/planner/scaling-event.ts";
+import { decodeState } from "../controller/planner/state.ts";
 import { pendingVerdict } from "../controller/pods.ts";
 import type { Role } from "../controller/policy/names.ts";
 import type { TestTimePolicy, TestTimePolicyStatus } from "../controller/policy/types.ts";
@@ -290,12 +291,20 @@ export class Reconciler {
     const { namespace, name } = policy.metadata;
     this.forgetSeries(key);
     const sets: Array<Record<string, string>> = [];
+    const planner = decodeState(status.planner).state;
     for (const b of status.bins ?? []) {
       for (const role of ["proposer", "verifier"] as const) {
         for (const state of ["desired", "ready"] as const) {
           const labels = { namespace, policy: name, bin: String(b.bin), role, state };
           const v = state === "desired" ? b[role].desiredReplicas : b[role].readyReplicas;
           this.d.metrics.poolReplicas.set(labels, v ?? 0);
+          sets.push(labels);
+        }
+        // What the planner wants (planner and external modes): an HPA on an external metric reads it.
+        const planned = planner.bins[String(b.bin)]?.replicas[role];
+        if (planned !== undefined) {
+          const labels = { namespace, policy: name, bin: String(b.bin), role, state: "planned" };
+          this.d.metrics.poolReplicas.set(labels, planned);
           sets.push(labels);
         }
       }
