@@ -40,7 +40,7 @@ test("the CRD has the status subresource, printer columns, short name and no gen
   assert.deepEqual(v.subresources, { status: {} });
   assert.deepEqual(
     v.additionalPrinterColumns.map((c) => c.name),
-    ["Bins", "GPUs", "Budget", "Ready", "Reason", "Age"],
+    ["Bins", "GPUs", "Budget", "Ready", "Reason", "Calibrated", "Age"],
   );
   assert.deepEqual(crd.spec.names.shortNames, ["ttp"]);
   assert.ok(!JSON.stringify(crd).includes("tsName"));

@@ -766,5 +766,12 @@ export const printerColumns = [
     priority: 1,
     description: "Why the policy is or is not ready",
   },
+  {
+    name: "Calibrated",
+    type: "string",
+    jsonPath: '.status.conditions[?(@.type=="Calibrated")].status',
+    priority: 1,
+    description: "spec.calibration is set: the tables come from mull calibrate",
+  },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Age" },
 ];

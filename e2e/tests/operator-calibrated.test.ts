@@ -136,6 +136,13 @@ test("operator: a calibration applied by mull-calibrate sets the tables and Cali
   assert.match(calibrated.message, /2026-12-02T01:40:00Z/);
   assert.notEqual(calibrated.lastTransitionTime, uncalibrated.lastTransitionTime);
 
+  const wide = await kubectl(["-n", ns, "get", "ttp", "cal", "-o", "wide"]);
+  const [header, row] = wide.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/));
+  assert.equal(row?.[header?.indexOf("CALIBRATED") ?? -1], "True", wide.stdout);
+
   assert.deepEqual(policy.spec.calibration, patch.spec.calibration);
   assert.deepEqual(policy.spec.difficulty.thresholds, [0.52, 0.61]);
   for (const bin of patch.spec.bins) {
