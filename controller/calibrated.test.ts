@@ -57,7 +57,8 @@ const cases: {
     calibration: { ...calibration, problems: 1, budgets: [4, 16, 64] },
     status: "True",
     reason: "Calibrated",
-    message: /sha256:9f86d081884c \(1 problems\) at budgets 4,16,64 at 2026-12-02T01:00:00Z/,
+    message:
+      /^calibrated on dataset sha256:9f86d081884c \(1 problems, budgets 4,16,64\) at 2026-12-02T01:00:00Z$/,
   },
 ];
 

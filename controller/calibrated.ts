@@ -16,13 +16,13 @@ export function calibratedCondition(policy: TestTimePolicy): ConditionInput {
       message: "no spec.calibration: thresholds and strategy tables are not from mull calibrate",
     };
   }
-  const budgets = calibration.budgets?.length ? ` at budgets ${calibration.budgets.join(",")}` : "";
+  const budgets = calibration.budgets?.length ? `, budgets ${calibration.budgets.join(",")}` : "";
   return {
     type: "Calibrated",
     status: "True",
     reason: "Calibrated",
     message:
       `calibrated on dataset sha256:${calibration.datasetSha256.slice(0, shortHashLength)} ` +
-      `(${calibration.problems} problems)${budgets} at ${calibration.calibratedAt}`,
+      `(${calibration.problems} problems${budgets}) at ${calibration.calibratedAt}`,
   };
 }

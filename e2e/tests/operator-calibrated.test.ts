@@ -132,7 +132,7 @@ test("operator: a calibration applied by mull-calibrate sets the tables and Cali
   const calibrated = condition(policy, "Calibrated");
   assert.equal(calibrated.reason, "Calibrated");
   assert.match(calibrated.message, new RegExp(`sha256:${datasetSha256.slice(0, 12)}\\b`));
-  assert.match(calibrated.message, /240 problems/);
+  assert.match(calibrated.message, /240 problems, budgets 4,16,64/);
   assert.match(calibrated.message, /2026-12-02T01:40:00Z/);
   assert.notEqual(calibrated.lastTransitionTime, uncalibrated.lastTransitionTime);
 
