@@ -8,6 +8,7 @@ import { strayProcesses } from "./cluster/processes.ts";
 import type { ClusterState, NatsState } from "./cluster/state.ts";
 import { stateDir } from "./cluster/state.ts";
 import { natsDown, natsLeftovers, natsUp } from "./nats/nats.ts";
+import { monitoringLeftovers } from "./prometheus.ts";
 
 let ownCluster: ClusterState | undefined;
 let ownNats: NatsState | undefined;
@@ -65,6 +66,17 @@ export async function globalTeardown(): Promise<void> {
       const left = describeLeftovers(await leftovers(s));
       if (left) throw new Error(left);
     });
+  }
+  // Prometheus and Alertmanager (e2e/prometheus.ts) live only as long as their test.
+  await attempt("monitoring leftovers", async () => {
+    const left = monitoringLeftovers(dir);
+    if (left) throw new Error(left);
+  });
+  const toolStrays = strayProcesses(`${cacheDir}/tools`, dir);
+  if (toolStrays.length > 0) {
+    problems.push(
+      `monitoring processes still running: ${toolStrays.map((s) => `pid ${s.pid} ${s.cmdline}`).join("; ")}`,
+    );
   }
   if (ownCluster && ownNats) {
     // Beyond the recorded pids: anything else run from our binaries against this state directory
