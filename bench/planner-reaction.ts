@@ -13,7 +13,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { parse, stringify } from "yaml";
 import { freePort, isListening } from "../e2e/cluster/ports.ts";
-import { type BinLoad, publishDemand } from "../e2e/demand-publisher.ts";
+import { demandLevels, linearLoad, publishDemand } from "../e2e/demand-publisher.ts";
 import { cluster, kubectl, nats, waitFor } from "../e2e/fixture.ts";
 import { installCrd, type PolicyDoc, policyDoc } from "../e2e/tests/operator-harness.ts";
 import { defaultPolicyBucket, policyKey } from "../proto/bus/naming.ts";
@@ -45,18 +45,6 @@ function doc(name: string, mode: string, gpus: number): PolicyDoc {
     }
   });
 }
-
-const load = (rate: number): BinLoad => ({
-  rate,
-  proposerTokens: (g) => (500 * g) / 16,
-  verifierTokens: (g) => (500 * g) / 16,
-});
-
-const levels = {
-  1: { generations: [4, 16, 64], defaultLevel: 1 },
-  2: { generations: [4, 16, 64], defaultLevel: 1 },
-  3: { generations: [16, 64], defaultLevel: 0 },
-};
 
 async function timeUntil(what: string, check: () => Promise<boolean>): Promise<number> {
   const t0 = performance.now();
@@ -145,26 +133,26 @@ export async function measureReaction(
       natsUrl: url,
       namespace: ns,
       policy: "react",
-      levels,
+      levels: demandLevels(doc("react", "planner", 1).spec),
       followCaps: false,
     });
     const tight = await publishDemand({
       natsUrl: url,
       namespace: ns,
       policy: "tight",
-      levels,
+      levels: demandLevels(doc("tight", "planner", 1).spec),
       followCaps: false,
     });
     publishers.push(react, tight);
-    react.set(1, load(0.5));
-    tight.set(1, load(0.5));
+    react.set(1, linearLoad(0.5));
+    tight.set(1, linearLoad(0.5));
     // Let the windows fill with the low rate first.
     await new Promise((r) => setTimeout(r, demandWindowSeconds * 1000));
 
     for (let i = 0; i < steps; i++) {
       // Up: 3 req/s needs 3 + 3 replicas (react) and, on 8 GPUs, level 0 (tight).
-      react.set(1, load(3));
-      tight.set(1, load(3));
+      react.set(1, linearLoad(3));
+      tight.set(1, linearLoad(3));
       const up = timeUntil(
         "react scaled up",
         async () => (await replicas("react-b1-proposer")) === 3,
@@ -178,8 +166,8 @@ export async function measureReaction(
       figures.configMapLevelMs.push(await cmCap);
       figures.kvLevelMs.push(await kvCap);
       // Back down (no stabilisation window here) before the next step.
-      react.set(1, load(0.5));
-      tight.set(1, load(0.5));
+      react.set(1, linearLoad(0.5));
+      tight.set(1, linearLoad(0.5));
       await timeUntil("react back down", async () => (await replicas("react-b1-proposer")) === 1);
       await timeUntil("tight uncapped", async () => (await cmLevel("tight")) === undefined);
 

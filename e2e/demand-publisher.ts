@@ -5,6 +5,8 @@
 import { create, fromJson, type JsonValue, toBinary } from "@bufbuild/protobuf";
 import { connect } from "@nats-io/transport-node";
 import { parse } from "yaml";
+import { nominalLevel } from "../controller/planner/planner.ts";
+import type { TestTimePolicySpec } from "../controller/policy/types.gen.ts";
 import { demandSubject } from "../proto/bus/naming.ts";
 import { DemandReportSchema, RouterConfigSchema } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { kubectl } from "./fixture.ts";
@@ -14,6 +16,30 @@ export interface BinLoad {
   /** Tokens per request per role at a level, given its generations. */
   proposerTokens: (generations: number) => number;
   verifierTokens: (generations: number) => number;
+}
+
+/** `rate` req/s costing each role 500 tokens at 16 generations, in proportion to generations. */
+export function linearLoad(rate: number): BinLoad {
+  return {
+    rate,
+    proposerTokens: (g) => (500 * g) / 16,
+    verifierTokens: (g) => (500 * g) / 16,
+  };
+}
+
+/** publishDemand's `levels` for a policy: each bin's generations and the level requests want. */
+export function demandLevels(
+  spec: TestTimePolicySpec,
+): Record<number, { generations: number[]; defaultLevel: number }> {
+  return Object.fromEntries(
+    spec.bins.map((b) => [
+      b.bin,
+      {
+        generations: b.strategies.map((s) => s.generations).sort((x, y) => x - y),
+        defaultLevel: nominalLevel(b, spec.budget.defaultGenerations),
+      },
+    ]),
+  );
 }
 
 export interface DemandPublisher {

@@ -279,28 +279,42 @@ export async function clusterDiagnostics(ns: string): Promise<string> {
   ].join("\n");
 }
 
-let monitoringCrdsApplied: Promise<void> | undefined;
+const crdsApplied = new Map<string, Promise<void>>();
 
 /**
- * prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs in the shared cluster (built by
- * e2e/build.sh from its API module), so that the chart's monitors and rules are checked by the
- * real schemas. Applied once per run; harmless to the tests that do not use them.
+ * `kubectl apply --server-side` of CRD files, once per process for the same files, then waits
+ * until the API server serves every CRD named.
+ */
+export function applyCrds(files: string[], names: string[]): Promise<void> {
+  const key = files.join("\0");
+  let applied = crdsApplied.get(key);
+  if (!applied) {
+    applied = (async () => {
+      for (const file of files) {
+        await kubectl(["apply", "--server-side", "--force-conflicts", "-f", file]);
+      }
+      await kubectl([
+        "wait",
+        "--for=condition=Established",
+        "--timeout=120s",
+        ...names.map((n) => `crd/${n}`),
+      ]);
+    })();
+    crdsApplied.set(key, applied);
+  }
+  return applied;
+}
+
+/**
+ * prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs in the shared cluster
+ * (built by e2e/build.sh from its API module), so that the chart's monitors and rules are checked
+ * by the real schemas; harmless to the tests that do not use them.
  */
 export function monitoringCrds(): Promise<void> {
-  monitoringCrdsApplied ??= (async () => {
-    for (const file of [bins.serviceMonitorCrd, bins.podMonitorCrd, bins.prometheusRuleCrd]) {
-      await kubectl(["apply", "--server-side", "--force-conflicts", "-f", file]);
-    }
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/servicemonitors.monitoring.coreos.com",
-      "crd/podmonitors.monitoring.coreos.com",
-      "crd/prometheusrules.monitoring.coreos.com",
-    ]);
-  })();
-  return monitoringCrdsApplied;
+  return applyCrds(
+    [bins.serviceMonitorCrd, bins.podMonitorCrd, bins.prometheusRuleCrd],
+    ["servicemonitors", "podmonitors", "prometheusrules"].map((k) => `${k}.monitoring.coreos.com`),
+  );
 }
 
 /** Sum of a resource over a pod's containers' requests, e.g. podRequest(pod, GPU_RESOURCE). */

@@ -1,7 +1,7 @@
 // The paper's figures: per difficulty bin, each strategy's accuracy against the generations it
 // spent (the probe included), measured in-sample on all of the bin's problems.
 import type { ReportInput } from "./input.ts";
-import { accuracyScale, generationsAxis, type Plot, vegaLiteSchema } from "./plot.ts";
+import { accuracyScale, generationsX, type Plot, vegaLiteSchema } from "./plot.ts";
 import { plotConfig } from "./render.ts";
 
 export function accuracyPlots(input: ReportInput): Plot[] {
@@ -21,12 +21,7 @@ export function accuracyPlots(input: ReportInput): Plot[] {
         height: 280,
         data: { values: bin.candidates },
         encoding: {
-          x: {
-            field: "generations",
-            type: "quantitative",
-            scale: generationsAxis,
-            title: "generations per request",
-          },
+          x: generationsX,
           y: {
             field: "accuracy",
             type: "quantitative",

@@ -1,7 +1,7 @@
 // The headline: compute-optimal (cross-validated, probe charged) against best-of-N at each budget,
 // with the 95% interval of the compute-optimal accuracy.
 import type { ReportInput } from "./input.ts";
-import { accuracyScale, generationsAxis, type Plot, vegaLiteSchema } from "./plot.ts";
+import { accuracyScale, generationsX, type Plot, vegaLiteSchema } from "./plot.ts";
 import { plotConfig } from "./render.ts";
 
 export const optimalSeries = "compute-optimal (CV, probe charged)";
@@ -19,12 +19,7 @@ export function optimalPlot(input: ReportInput): Plot {
     { series: bestOfNSeries, generations: o.budget, accuracy: o.bestOfN },
   ]);
   const title = "Compute-optimal against best-of-N";
-  const x = {
-    field: "generations",
-    type: "quantitative",
-    scale: generationsAxis,
-    title: "generations per request",
-  } as const;
+  const x = generationsX;
   const color = {
     field: "series",
     type: "nominal",

@@ -9,7 +9,15 @@ export interface Plot {
 
 export const vegaLiteSchema = "https://vega.github.io/schema/vega-lite/v6.json";
 
-/** Generations double from budget to budget, so a log-2 axis spaces them evenly, as the paper's. */
-export const generationsAxis = { type: "log" as const, base: 2 };
+/**
+ * The x encoding of every accuracy-against-compute plot. Generations double from budget to
+ * budget, so a log-2 axis spaces them evenly, as the paper's.
+ */
+export const generationsX = {
+  field: "generations",
+  type: "quantitative",
+  scale: { type: "log", base: 2 },
+  title: "generations per request",
+} as const;
 
 export const accuracyScale = { domain: [0, 1] };

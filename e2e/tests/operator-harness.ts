@@ -9,7 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
 import { freePort } from "../cluster/ports.ts";
 import { logDir, readState, repoRoot as repo, stateDir } from "../cluster/state.ts";
-import { cluster, type GpuPool, kubectl, waitFor } from "../fixture.ts";
+import { applyCrds, cluster, type GpuPool, kubectl, waitFor } from "../fixture.ts";
 
 const node = join(repo, "node_modules/.bin/node");
 export const crdDir = join(repo, "crds");
@@ -19,13 +19,7 @@ let crdReady: Promise<void> | undefined;
 /** `kubectl apply --server-side -f crds/`, once per process, then waits until it is served. */
 export function installCrd(): Promise<void> {
   crdReady ??= (async () => {
-    await kubectl(["apply", "--server-side", "--force-conflicts", "-f", crdDir]);
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "crd/testtimepolicies.mull.dev",
-      "--timeout=120s",
-    ]);
+    await applyCrds([crdDir], ["testtimepolicies.mull.dev"]);
     await waitFor("kubectl to know TestTimePolicy", () =>
       kubectl(["get", "ttp", "-A", "-o", "name"]),
     );

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { kedaClient, type WireRef } from "../../operator/keda/keda-client.ts";
-import { type BinLoad, publishDemand } from "../demand-publisher.ts";
+import { demandLevels, linearLoad, publishDemand } from "../demand-publisher.ts";
 import { gpuPool, kubectl, namespace, nats, waitFor } from "../fixture.ts";
 import {
   applyDoc,
@@ -20,11 +20,6 @@ import {
 } from "./operator-harness.ts";
 
 // 500 tokens per role per request at 16 generations; replicas take 500 tok/s (1000 at 0.5).
-const load = (rate: number): BinLoad => ({
-  rate,
-  proposerTokens: (g) => (500 * g) / 16,
-  verifierTokens: (g) => (500 * g) / 16,
-});
 
 test("operator KEDA scaler: a client on the real proto gets the planner's replicas for an external-mode pool", async (t) => {
   await installCrd();
@@ -45,19 +40,17 @@ test("operator KEDA scaler: a client on the real proto gets the planner's replic
   const client = kedaClient(`127.0.0.1:${kedaPort}`);
   t.after(() => client.close());
 
-  await applyDoc(
-    ns,
-    policyDoc("ext", pool, (d: PolicyDoc) => {
-      d.spec.scaling = { mode: "external", targetUtilization: 0.5, stabilizationSeconds: 20 };
-      d.spec.proposer.capacityTokensPerSecond = 1000;
-      d.spec.verifier.capacityTokensPerSecond = 1000;
-      d.spec.budget.gpus = 16;
-      for (const b of d.spec.bins) {
-        b.proposer = { minReplicas: 1, maxReplicas: 4 };
-        b.verifier = { minReplicas: 1, maxReplicas: 4 };
-      }
-    }),
-  );
+  const ext = policyDoc("ext", pool, (d: PolicyDoc) => {
+    d.spec.scaling = { mode: "external", targetUtilization: 0.5, stabilizationSeconds: 20 };
+    d.spec.proposer.capacityTokensPerSecond = 1000;
+    d.spec.verifier.capacityTokensPerSecond = 1000;
+    d.spec.budget.gpus = 16;
+    for (const b of d.spec.bins) {
+      b.proposer = { minReplicas: 1, maxReplicas: 4 };
+      b.verifier = { minReplicas: 1, maxReplicas: 4 };
+    }
+  });
+  await applyDoc(ns, ext);
   await waitReady(ns, "ext");
   const ref = (bin: number, role: string): WireRef => ({
     name: `ext-b${bin}-${role}`,
@@ -92,15 +85,11 @@ test("operator KEDA scaler: a client on the real proto gets the planner's replic
     natsUrl: url,
     namespace: ns,
     policy: "ext",
-    levels: {
-      1: { generations: [4, 16, 64], defaultLevel: 1 },
-      2: { generations: [4, 16, 64], defaultLevel: 1 },
-      3: { generations: [16, 64], defaultLevel: 0 },
-    },
+    levels: demandLevels(ext.spec),
   });
   t.after(() => demand.stop());
   // 3 req/s × 500 tokens over 500 tok/s per replica: the planner wants 3 + 3.
-  demand.set(1, load(3));
+  demand.set(1, linearLoad(3));
   for (const role of ["proposer", "verifier"]) {
     const got = await waitFor(`the scaler to report 3 ${role}s`, async () => {
       const m = await metric(ref(1, role));

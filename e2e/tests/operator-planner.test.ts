@@ -10,7 +10,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { defaultPolicyBucket, policyKey } from "../../proto/bus/naming.ts";
 import { PolicySnapshotSchema } from "../../proto/gen/mull/v1/fleet_pb.ts";
-import { type BinLoad, publishDemand } from "../demand-publisher.ts";
+import { demandLevels, linearLoad, publishDemand } from "../demand-publisher.ts";
 import { type GpuPool, gpuPool, kubectl, namespace, nats, waitFor } from "../fixture.ts";
 import {
   applyDoc,
@@ -24,13 +24,6 @@ import {
 } from "./operator-harness.ts";
 
 const stabilizationSeconds = 20;
-
-// 500 tokens per role per request at 16 generations; replicas take 500 tok/s (1000 at 0.5).
-const load = (rate: number): BinLoad => ({
-  rate,
-  proposerTokens: (g) => (500 * g) / 16,
-  verifierTokens: (g) => (500 * g) / 16,
-});
 
 function plannerPolicy(pool: GpuPool, gpus: number): PolicyDoc {
   return policyDoc("plan", pool, (d) => {
@@ -73,16 +66,12 @@ test("operator planner: demand on the bus scales a bin up, down after the window
     natsUrl: url,
     namespace: ns,
     policy: "plan",
-    levels: {
-      1: { generations: [4, 16, 64], defaultLevel: 1 },
-      2: { generations: [4, 16, 64], defaultLevel: 1 },
-      3: { generations: [16, 64], defaultLevel: 0 },
-    },
+    levels: demandLevels(plannerPolicy(pool, 16).spec),
   });
   t.after(() => demand.stop());
 
   // Up: 3 req/s × 500 tokens over 500 tok/s per replica = 3 proposers and 3 verifiers.
-  demand.set(1, load(3));
+  demand.set(1, linearLoad(3));
   await waitFor("bin 1 scaled up to 3 + 3", async () =>
     (await both(ns)).every((r) => r === 3) ? true : undefined,
   );
@@ -142,7 +131,7 @@ test("operator planner: demand on the bus scales a bin up, down after the window
   assert.equal(seen[0], 3);
 
   // Squeeze: the same demand does not fit 8 GPUs at level 1 (6 + 4), so bin 1 runs at level 0.
-  demand.set(1, load(3));
+  demand.set(1, linearLoad(3));
   await waitFor("bin 1 up again", async () =>
     (await both(ns)).every((r) => r === 3) ? true : undefined,
   );
