@@ -121,6 +121,9 @@ test("operator: a calibration applied by mull-calibrate sets the tables and Cali
   const untouched = await getJson(["-n", ns, "get", "ttp", "cal"]);
   assert.equal(untouched.spec.calibration, undefined, "a dry run changes nothing");
 
+  // lastTransitionTime has whole seconds: let one pass, so that the flip shows in it.
+  const flipAfter = Date.parse(uncalibrated.lastTransitionTime) + 1000;
+  await new Promise((r) => setTimeout(r, Math.max(0, flipAfter - Date.now())));
   const applied = await applyAs(ns, "mull-calibrate", patch, ["--force-conflicts"]);
   assert.equal(applied.code, 0, applied.stderr);
 
