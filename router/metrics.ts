@@ -21,6 +21,7 @@ export class RouterMetrics {
   readonly inFlight: Gauge;
   readonly queued: Gauge;
   readonly queueWait: Histogram;
+  readonly binQueueWait: Histogram<"policy" | "bin">;
   readonly configReloads: Counter<"result">;
   readonly httpResponses: Counter<"route" | "code">;
   readonly stepDowns: Counter<"policy" | "bin">;
@@ -113,6 +114,15 @@ export class RouterMetrics {
       name: "mull_queue_wait_seconds",
       help: "Time requests waited for a slot before being solved.",
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    // Per bin, for the scaling alerts (charts/mull/rules): the same wait as above plus, for a bin
+    // scaled to zero, the wait for its first ready replica, observed when the request leaves its bin.
+    this.binQueueWait = new Histogram({
+      name: "mull_bin_queue_wait_seconds",
+      help: "Time requests of a difficulty bin waited before their search ran: for a slot, and for a ready replica of the bin.",
+      labelNames: ["policy", "bin"],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
       registers,
     });
     this.configReloads = new Counter({

@@ -68,3 +68,28 @@ test("promtool test rules fails on a wrong expectation (the test can fail)", () 
   });
   assert.notEqual(r.status, 0, r.stdout + r.stderr);
 });
+
+test("every scaling alert carries the routing labels and ends in the threshold the chart replaces", () => {
+  const groups = parse(readFileSync(join(rules, "mull.rules.yaml"), "utf8")).groups as Array<{
+    name: string;
+    rules: Array<{ alert?: string; expr: string; labels?: Record<string, string> }>;
+  }>;
+  const scaling = groups.find((g) => g.name === "mull-scaling");
+  assert.ok(scaling && scaling.rules.length > 0);
+  // A label is either a template of one of the series' labels, or a value the webhook accepts.
+  const allowed: Record<string, RegExp> = {
+    mull_namespace: /^\{\{ \$labels\.namespace \}\}$/,
+    mull_policy: /^\{\{ \$labels\.policy \}\}$/,
+    mull_bin: /^(\{\{ \$labels\.bin \}\}|all|[0-9]+)$/,
+    mull_role: /^(\{\{ \$labels\.role \}\}|proposer|verifier|both)$/,
+    mull_action: /^(scale_up|scale_down|budget_down|budget_up)$/,
+  };
+  for (const r of scaling.rules) {
+    assert.ok(r.alert, "the scaling group holds alerts only");
+    for (const [label, pattern] of Object.entries(allowed)) {
+      assert.match(r.labels?.[label] ?? "", pattern, `${r.alert}: ${label}`);
+    }
+    // The chart replaces this number (prometheusRule.scaling.rules.<alert>.threshold).
+    assert.match(r.expr, /> [0-9.]+$/, `${r.alert}: the expression ends in "> <threshold>"`);
+  }
+});

@@ -161,8 +161,13 @@ async function handle<T extends Answer>(
                 stepDown: (bin: number) => traffic.stepDown(policy, bin),
                 ready: async (bin: number) => {
                   const waitStarted = performance.now();
-                  const fresh = await traffic.ready(policy, bin, deadline.signal);
-                  queueWaitSeconds += (performance.now() - waitStarted) / 1000;
+                  let fresh: PolicySnapshot;
+                  try {
+                    fresh = await traffic.ready(policy, bin, deadline.signal);
+                  } finally {
+                    // A wait that ended in UNAVAILABLE was still waited (mull_bin_queue_wait_seconds).
+                    queueWaitSeconds += (performance.now() - waitStarted) / 1000;
+                  }
                   // The bin's first replicas may have come with a newer snapshot.
                   if (fresh !== policy) backendsFor = deps.backends.forRequest(fresh, formats);
                 },
@@ -180,6 +185,7 @@ async function handle<T extends Answer>(
       );
       if (result.config) strategy = strategyLabel(result.config.strategy);
       if (traffic && inBin !== undefined) {
+        observeBinWait(deps, policy, inBin, queueWaitSeconds);
         const u = result.usage;
         traffic.finished(policy, inBin, {
           proposerTokens: Number(
@@ -205,7 +211,10 @@ async function handle<T extends Answer>(
           error.usage,
         );
       }
-      if (traffic && inBin !== undefined) traffic.failed(policy, inBin);
+      if (traffic && inBin !== undefined) {
+        observeBinWait(deps, policy, inBin, queueWaitSeconds);
+        traffic.failed(policy, inBin);
+      }
       throw error;
     } finally {
       release();
@@ -227,6 +236,15 @@ async function handle<T extends Answer>(
 // The status name ("NOT_FOUND", ...) of an error: EngineErrors carry it; anything else is a bug.
 function errorCode(error: unknown): EngineError["code"] {
   return error instanceof EngineError ? error.code : "INTERNAL";
+}
+
+function observeBinWait(
+  deps: SolveServiceDeps,
+  policy: PolicySnapshot,
+  bin: number,
+  seconds: number,
+): void {
+  deps.metrics?.binQueueWait.observe({ policy: policy.name, bin: String(bin) }, seconds);
 }
 
 function updateGauges(deps: SolveServiceDeps): void {
