@@ -202,5 +202,9 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
     bins: [...bins.values()].sort((a, b) => a.bin - b.bin),
     gpus: { requested, budget, pending: pendingGpus },
     ...(plan ? { planner: encodeState(plan.state) } : {}),
+    // The alert webhook's records (controller/alerts), carried as they are: a reconcile must never
+    // drop an override in force.
+    ...(policy.status?.alerts ? { alerts: policy.status.alerts } : {}),
+    ...(policy.status?.lastAlert ? { lastAlert: policy.status.lastAlert } : {}),
   };
 }

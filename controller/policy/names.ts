@@ -36,3 +36,21 @@ export const beamStrategies: readonly string[] = ["beam", "dvts"].filter((s) => 
   if (!strategyNames.includes(s)) throw new Error(`proto Strategy has no ${s}`);
   return true;
 });
+
+/** The alert webhook's senders, the actions its mull_action label names, and what became of an alert. */
+export const alertSources = ["alertmanager", "grafana"] as const;
+export const alertActions = ["scale_up", "scale_down", "budget_down", "budget_up"] as const;
+export const alertResults = [
+  "applied",
+  "clamped",
+  "duplicate",
+  "cooldown",
+  "resolved",
+  "expired",
+  "ignored",
+  "invalid",
+  "unknown_policy",
+  "unknown_bin",
+  "refused_external",
+  "disabled",
+] as const;

@@ -7,9 +7,13 @@
 // and string carries a bound; the quadratic rules (uniqueness) run over lists of at most 10.
 import {
   aggregationNames,
+  alertActions,
+  alertResults,
+  alertSources,
   beamStrategies,
   estimatorNames,
   promptFormatNames,
+  roles,
   scalingModes,
   strategyNames,
   verifierFormatNames,
@@ -566,6 +570,41 @@ const huggingFaceToken = obj(
   { required: ["secretName"], tsName: "HuggingFaceToken" },
 );
 
+const alerts = obj(
+  "Alerts from Alertmanager or Grafana (the operator's --alerts-port webhook, docs/alerts.md): a " +
+    "firing alert with mull_* labels sets a bounded override on top of the planner (on top of " +
+    "minReplicas in manual mode); external mode refuses them.",
+  {
+    enabled: bool("Apply alerts to this policy; false answers every alert `disabled`.", {
+      default: true,
+    }),
+    maxStep: int(
+      "The most replicas (scale_*) or levels (budget_*) one alert moves one target; a larger mull_step is clamped.",
+      { default: 2, minimum: 1, maximum: maxReplicas },
+    ),
+    cooldownSeconds: int(
+      "How long after a step on a pool (or a bin's level) another alert may step it again.",
+      { default: 300, minimum: 0, maximum: 86400 },
+    ),
+    ttlSeconds: int(
+      "An override not re-sent for this long expires; keep the sender's repeat interval below it.",
+      { default: 900, minimum: 1, maximum: 604800 },
+    ),
+  },
+  {
+    default: {},
+    tsName: "AlertScaling",
+    rules: [
+      {
+        rule: "self.ttlSeconds > self.cooldownSeconds",
+        message:
+          "scaling.alerts.ttlSeconds must exceed cooldownSeconds, or an override expires before the next step is allowed",
+        fieldPath: ".ttlSeconds",
+      },
+    ],
+  },
+);
+
 const scaling = obj(
   "Who sizes the pools.",
   {
@@ -587,6 +626,7 @@ const scaling = obj(
       "The most replicas the planner adds to one pool in one step; absent: no limit.",
       { minimum: 1, maximum: maxReplicas },
     ),
+    alerts,
   },
   { default: {}, tsName: "Scaling" },
 );
@@ -691,6 +731,92 @@ const condition = obj(
   },
 );
 
+/** Bounds on status.alerts, so that a flood of alerts cannot grow the status without limit. */
+export const maxAlertOverrides = 64;
+const maxAlertKeyChars = 256;
+
+const alertOverride = obj(
+  "One alert's override on one target (a pool for scale_*, a bin's level for budget_*), in force " +
+    "until the alert resolves or is not re-sent within ttlSeconds.",
+  {
+    key: str("The idempotency key: fingerprint@startsAt.", {
+      minLength: 1,
+      maxLength: maxAlertKeyChars,
+    }),
+    fingerprint: str("The sender's fingerprint of the alert's label set.", { maxLength: 128 }),
+    startsAt: str("When the alert started firing, as the sender wrote it.", { maxLength: 64 }),
+    source: oneOf("The sender.", alertSources),
+    alertname: str("The alert's alertname label.", { maxLength: 256 }),
+    bin: int("The bin this override moves.", { minimum: 1, maximum: maxBins }),
+    role: oneOf("The pool's role (scale_*); absent for budget_*.", roles),
+    action: oneOf("What the alert asked for.", alertActions),
+    step: int(
+      "The signed step actually applied: replicas (scale_*) or levels (budget_*); 0 when a bound left no room.",
+      { minimum: -maxReplicas, maximum: maxReplicas },
+    ),
+    appliedAt: str("When the override was applied.", { format: "date-time", maxLength: 64 }),
+    lastSeenAt: str("When the sender last sent the alert firing (the TTL counts from here).", {
+      format: "date-time",
+      maxLength: 64,
+    }),
+  },
+  {
+    required: [
+      "key",
+      "fingerprint",
+      "startsAt",
+      "source",
+      "alertname",
+      "bin",
+      "action",
+      "step",
+      "appliedAt",
+      "lastSeenAt",
+    ],
+    tsName: "AlertOverride",
+  },
+);
+
+const alertStep = obj(
+  "When an alert last stepped one target, for the cooldown.",
+  {
+    bin: int("The bin.", { minimum: 1, maximum: maxBins }),
+    role: oneOf("The pool's role; absent: the bin's level.", roles),
+    at: str("When.", { format: "date-time", maxLength: 64 }),
+  },
+  { required: ["bin", "at"], tsName: "AlertStep" },
+);
+
+const alertsStatus = obj(
+  "The alert overrides in force and the cooldown clocks. Written by the operator's alert webhook " +
+    "before it answers, so an override survives a restart or a leader change.",
+  {
+    overrides: list("The overrides in force, oldest first.", alertOverride, {
+      maxItems: maxAlertOverrides,
+    }),
+    steps: list("The last step time of each target an alert stepped.", alertStep, {
+      // Every pool, plus every bin's level.
+      maxItems: maxBins * (roles.length + 1),
+    }),
+  },
+  { tsName: "AlertsStatus" },
+);
+
+const lastAlert = obj(
+  "The last alert the webhook handled for this policy, and what became of it.",
+  {
+    time: str("When it was handled.", { format: "date-time", maxLength: 64 }),
+    source: oneOf("The sender.", alertSources),
+    alertname: str("The alert's alertname label.", { maxLength: 256 }),
+    action: oneOf("What it asked for.", alertActions),
+    bin: int("The bin it named; absent for mull_bin=all.", { minimum: 1, maximum: maxBins }),
+    role: oneOf("The role it named (scale_*).", [...roles, "both"]),
+    result: oneOf("What became of it.", alertResults),
+    message: str("What it did, or why not.", { maxLength: 1024 }),
+  },
+  { required: ["time", "source", "alertname", "result", "message"], tsName: "LastAlert" },
+);
+
 export const statusSchema: SchemaNode = obj(
   "What the operator observed: pools, GPUs and conditions.",
   {
@@ -735,6 +861,8 @@ export const statusSchema: SchemaNode = obj(
       },
       { required: ["requested", "budget"], tsName: "GpuStatus" },
     ),
+    alerts: alertsStatus,
+    lastAlert,
   },
   { tsName: "TestTimePolicyStatus" },
 );

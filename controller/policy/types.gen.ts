@@ -210,6 +210,18 @@ export interface BinSpec {
   verifier: PoolBounds;
 }
 
+/** Alerts from Alertmanager or Grafana (the operator's --alerts-port webhook, docs/alerts.md): a firing alert with mull_* labels sets a bounded override on top of the planner (on top of minReplicas in manual mode); external mode refuses them. */
+export interface AlertScaling {
+  /** Apply alerts to this policy; false answers every alert `disabled`. */
+  enabled: boolean;
+  /** The most replicas (scale_*) or levels (budget_*) one alert moves one target; a larger mull_step is clamped. */
+  maxStep: number;
+  /** How long after a step on a pool (or a bin's level) another alert may step it again. */
+  cooldownSeconds: number;
+  /** An override not re-sent for this long expires; keep the sender's repeat interval below it. */
+  ttlSeconds: number;
+}
+
 /** Who sizes the pools. */
 export interface Scaling {
   /** planner: the operator sizes pools from demand (minReplicas until demand and costs are known) and caps budget levels to fit budget.gpus; manual: each pool runs minReplicas; external: HPA/KEDA own spec.replicas and the operator never writes it. */
@@ -220,6 +232,8 @@ export interface Scaling {
   stabilizationSeconds: number;
   /** The most replicas the planner adds to one pool in one step; absent: no limit. */
   maxScaleUpStep?: number;
+  /** Alerts from Alertmanager or Grafana (the operator's --alerts-port webhook, docs/alerts.md): a firing alert with mull_* labels sets a bounded override on top of the planner (on top of minReplicas in manual mode); external mode refuses them. */
+  alerts: AlertScaling;
 }
 
 /** An optional PersistentVolumeClaim holding downloaded models, shared by every replica (ReadWriteMany or ReadOnlyMany). */
@@ -330,6 +344,82 @@ export interface GpuStatus {
   pending?: number;
 }
 
+/** One alert's override on one target (a pool for scale_*, a bin's level for budget_*), in force until the alert resolves or is not re-sent within ttlSeconds. */
+export interface AlertOverride {
+  /** The idempotency key: fingerprint@startsAt. */
+  key: string;
+  /** The sender's fingerprint of the alert's label set. */
+  fingerprint: string;
+  /** When the alert started firing, as the sender wrote it. */
+  startsAt: string;
+  /** The sender. */
+  source: "alertmanager" | "grafana";
+  /** The alert's alertname label. */
+  alertname: string;
+  /** The bin this override moves. */
+  bin: number;
+  /** The pool's role (scale_*); absent for budget_*. */
+  role?: "proposer" | "verifier";
+  /** What the alert asked for. */
+  action: "scale_up" | "scale_down" | "budget_down" | "budget_up";
+  /** The signed step actually applied: replicas (scale_*) or levels (budget_*); 0 when a bound left no room. */
+  step: number;
+  /** When the override was applied. */
+  appliedAt: string;
+  /** When the sender last sent the alert firing (the TTL counts from here). */
+  lastSeenAt: string;
+}
+
+/** When an alert last stepped one target, for the cooldown. */
+export interface AlertStep {
+  /** The bin. */
+  bin: number;
+  /** The pool's role; absent: the bin's level. */
+  role?: "proposer" | "verifier";
+  /** When. */
+  at: string;
+}
+
+/** The alert overrides in force and the cooldown clocks. Written by the operator's alert webhook before it answers, so an override survives a restart or a leader change. */
+export interface AlertsStatus {
+  /** The overrides in force, oldest first. */
+  overrides?: Array<AlertOverride>;
+  /** The last step time of each target an alert stepped. */
+  steps?: Array<AlertStep>;
+}
+
+/** The last alert the webhook handled for this policy, and what became of it. */
+export interface LastAlert {
+  /** When it was handled. */
+  time: string;
+  /** The sender. */
+  source: "alertmanager" | "grafana";
+  /** The alert's alertname label. */
+  alertname: string;
+  /** What it asked for. */
+  action?: "scale_up" | "scale_down" | "budget_down" | "budget_up";
+  /** The bin it named; absent for mull_bin=all. */
+  bin?: number;
+  /** The role it named (scale_*). */
+  role?: "proposer" | "verifier" | "both";
+  /** What became of it. */
+  result:
+    | "applied"
+    | "clamped"
+    | "duplicate"
+    | "cooldown"
+    | "resolved"
+    | "expired"
+    | "ignored"
+    | "invalid"
+    | "unknown_policy"
+    | "unknown_bin"
+    | "refused_external"
+    | "disabled";
+  /** What it did, or why not. */
+  message: string;
+}
+
 /** What the operator observed: pools, GPUs and conditions. */
 export interface TestTimePolicyStatus {
   /** The metadata.generation this status reflects. */
@@ -342,4 +432,8 @@ export interface TestTimePolicyStatus {
   planner?: Record<string, unknown>;
   /** GPUs this policy requests against its budget. */
   gpus?: GpuStatus;
+  /** The alert overrides in force and the cooldown clocks. Written by the operator's alert webhook before it answers, so an override survives a restart or a leader change. */
+  alerts?: AlertsStatus;
+  /** The last alert the webhook handled for this policy, and what became of it. */
+  lastAlert?: LastAlert;
 }
