@@ -3,6 +3,7 @@
 // every budget, and keep per (bin, budget) the one that answered best. It uses its own problems,
 // never the ones the demo scores.
 import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
+import { progressBar } from "../calibrate/progress.ts";
 import {
   BinSnapshotSchema,
   Estimator,
@@ -19,7 +20,6 @@ import { strategyName } from "../router/engine/table.ts";
 import { makeDataset } from "../sim/dataset.ts";
 import type { Fleet } from "../sim/fleet.ts";
 import { candidatePolicy, OPTIMAL } from "./policies.ts";
-import { progressBar } from "./progress.ts";
 import { type BinRow, byBin } from "./report.ts";
 import { serve } from "./serve.ts";
 import { runWorkload } from "./workload.ts";

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
+import { progressBar } from "../calibrate/progress.ts";
 import { matchingPolicyFormats } from "../calibrate/sim-formats.ts";
 import {
   type PolicySnapshot,
@@ -27,7 +28,6 @@ import {
   tableYaml,
 } from "./policies.ts";
 import { calibrationReport, type DemoResult, demoReport, formatDemo } from "./present.ts";
-import { progressBar } from "./progress.ts";
 import { byBin, type CurvePoint, summarize } from "./report.ts";
 import { serve } from "./serve.ts";
 import { runWorkload } from "./workload.ts";

@@ -1,10 +1,11 @@
 // Sends problems through a router over gRPC, a bounded number at a time, and records what came
 // back for each: the bin, the strategy, the generations spent and whether the answer was right.
+
+import type { Progress } from "../calibrate/progress.ts";
 import type { Router } from "../proto/gen/mull/v1/router_pb.ts";
 import { strategyName } from "../router/engine/table.ts";
 import type { ServiceClient } from "../router/grpc/adapter.ts";
 import { type DatasetItem, judgeAnswer } from "../sim/dataset.ts";
-import type { Progress } from "./progress.ts";
 
 export interface Outcome {
   id: string;
