@@ -4,6 +4,7 @@ import { findCondition } from "./conditions.ts";
 import { desiredState } from "./desired/state.ts";
 import { step } from "./planner/planner.ts";
 import { decodeState, emptyState } from "./planner/state.ts";
+import type { AlertsStatus, LastAlert } from "./policy/types.ts";
 import { computeStatus, type ObservedPool } from "./status.ts";
 import { examplePolicy, plannablePolicy } from "./testing/sample.ts";
 
@@ -149,4 +150,56 @@ test("with a plan: demand, levels, tokens and reasons per bin and role; BudgetLi
     plan.state,
     "the planner's state is in the status",
   );
+});
+
+test("the alert webhook's status.alerts and status.lastAlert pass through a reconcile unchanged", () => {
+  const policy = examplePolicy();
+  const at = "2026-01-01T00:00:00.000Z";
+  const common = {
+    startsAt: at,
+    source: "alertmanager",
+    alertname: "A",
+    appliedAt: at,
+    lastSeenAt: at,
+  } as const;
+  const alerts: AlertsStatus = {
+    overrides: [
+      {
+        ...common,
+        key: `f1@${at}`,
+        fingerprint: "f1",
+        bin: 3,
+        role: "proposer",
+        action: "scale_up",
+        step: 1,
+      },
+      { ...common, key: `f2@${at}`, fingerprint: "f2", bin: 2, action: "budget_down", step: -1 },
+    ],
+    steps: [{ bin: 3, role: "proposer", at }],
+  };
+  const lastAlert: LastAlert = {
+    time: at,
+    source: "alertmanager",
+    alertname: "A",
+    result: "applied",
+    message: "bin 2 max level uncapped -> 0 (-1)",
+  };
+  policy.status = { alerts, lastAlert };
+  const s = computeStatus({
+    policy,
+    pools: desiredState(policy).pools,
+    observed: () => ready,
+    now: new Date(at),
+  });
+  assert.deepEqual(s.alerts, alerts);
+  assert.deepEqual(s.lastAlert, lastAlert);
+  assert.equal(s.bins?.[2]?.proposer.desiredReplicas, 2, "the replica step is in desiredReplicas");
+  assert.equal(s.bins?.[1]?.maxLevel, 0, "the level step is in the published maxLevel");
+  const none = computeStatus({
+    policy: examplePolicy(),
+    pools: desiredState(examplePolicy()).pools,
+    observed: () => ready,
+    now: new Date(at),
+  });
+  assert.ok(!("alerts" in none) && !("lastAlert" in none));
 });

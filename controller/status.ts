@@ -1,6 +1,7 @@
 // Status from observed state: per-pool replicas, GPUs against the budget, and the five
 // conditions. Pure: the operator feeds it what its informers hold and writes the result only when
 // it differs from the status already on the policy.
+import { alertEffect, overriddenMaxLevel } from "./alerts/effect.ts";
 import { calibratedCondition } from "./calibrated.ts";
 import { type ConditionInput, mergeConditions } from "./conditions.ts";
 import type { DesiredPool } from "./desired/state.ts";
@@ -53,6 +54,17 @@ export function levelsMessage(plan: PlannerOutput, policy: TestTimePolicy): stri
     .join(", ");
 }
 
+/** The cap routers get: the planner's (none in manual mode) moved by budget_* alerts in force. */
+function publishedMaxLevel(
+  policy: TestTimePolicy,
+  bin: number,
+  cap: number | undefined,
+): number | undefined {
+  const b = policy.spec.bins.find((x) => x.bin === bin);
+  const planned = policy.spec.scaling.mode === "manual" ? undefined : cap;
+  return b ? overriddenMaxLevel(policy, b, planned, alertEffect(policy).levelDelta(bin)) : planned;
+}
+
 export function computeStatus(input: StatusInput): TestTimePolicyStatus {
   const { policy, pools } = input;
   const generation = policy.metadata.generation ?? 0;
@@ -79,6 +91,7 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
       ...(planned ? { reason: planned.reason } : {}),
     };
     const level = input.plan?.maxLevels.find((l) => l.bin === pool.bin);
+    const maxLevel = publishedMaxLevel(policy, pool.bin, level?.maxLevel);
     const entry = bins.get(pool.bin) ?? {
       bin: pool.bin,
       proposer: { desiredReplicas: 0, readyReplicas: 0 },
@@ -87,7 +100,7 @@ export function computeStatus(input: StatusInput): TestTimePolicyStatus {
         ? {}
         : { requestsPerSecond: round(level.requestsPerSecond, 2) }),
       ...(level ? { level: level.level } : {}),
-      ...(level?.maxLevel === undefined ? {} : { maxLevel: level.maxLevel }),
+      ...(maxLevel === undefined ? {} : { maxLevel }),
     };
     entry[pool.role] = status;
     bins.set(pool.bin, entry);

@@ -1,6 +1,7 @@
 // Desired state: everything a policy should own, each object stamped with its content hash.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { PolicySnapshot } from "../../proto/gen/mull/v1/fleet_pb.ts";
+import { alertEffect, overriddenMaxLevel, overriddenReplicas, poolKey } from "../alerts/effect.ts";
 import type { PlannerOutput } from "../planner/planner.ts";
 import { type Role, roles } from "../policy/names.ts";
 import type { TestTimePolicy } from "../policy/types.ts";
@@ -38,7 +39,10 @@ export function withSpecHash<T extends KubernetesObject>(obj: T): T {
 }
 
 export interface DesiredInputs extends SnapshotInputs {
-  /** The planner's last step. Its replicas count in planner mode only; its levels in planner and external modes. */
+  /**
+   * The planner's last step. Its replicas count in planner mode only; its levels in planner and
+   * external modes. The alert overrides in status.alerts apply on top (controller/alerts).
+   */
   plan?: PlannerOutput;
 }
 
@@ -49,27 +53,38 @@ export function desiredState(policy: TestTimePolicy, inputs: DesiredInputs = {})
   const { plan } = inputs;
   const planned = (bin: number, role: Role) =>
     plan?.pools.find((p) => p.bin === bin && p.role === role)?.replicas;
+  const minReplicas = (bin: number, role: Role) =>
+    policy.spec.bins.find((b) => b.bin === bin)?.[role].minReplicas ?? 0;
+  // manual, or planner before its first step: minReplicas; then the alert overrides in force
+  // (status.alerts) on top, within the pools' bounds and the GPU budget.
+  const effect = alertEffect(policy);
+  const sized = overriddenReplicas(
+    policy,
+    (bin, role) =>
+      mode === "planner" ? (planned(bin, role) ?? minReplicas(bin, role)) : minReplicas(bin, role),
+    effect,
+  );
   for (const b of [...policy.spec.bins].sort((x, y) => x.bin - y.bin)) {
     for (const role of roles) {
-      // external: never set (the autoscaler owns it); manual, or planner before its first step:
-      // minReplicas.
-      const replicas =
-        mode === "external"
-          ? undefined
-          : mode === "planner"
-            ? (planned(b.bin, role) ?? b[role].minReplicas)
-            : b[role].minReplicas;
+      // external: never set (the autoscaler owns it).
+      const replicas = mode === "external" ? undefined : sized.get(poolKey(b.bin, role));
       const params = { policy, bin: b.bin, role, replicas };
       pools.push({ bin: b.bin, role, replicas, gpusPerReplica: policy.spec[role].gpus });
       objects.push(withSpecHash(desiredDeployment(params)), withSpecHash(desiredService(params)));
     }
   }
   const levels = mode === "manual" ? undefined : plan?.maxLevels;
-  const maxLevel =
+  const cap =
     inputs.maxLevel ??
     (levels ? (bin: number) => levels.find((l) => l.bin === bin)?.maxLevel : undefined);
+  // budget_* alerts move the cap (or, uncapped, the nominal level) of their bin.
+  const maxLevel = (bin: number) => {
+    const b = policy.spec.bins.find((x) => x.bin === bin);
+    const c = cap?.(bin);
+    return b ? overriddenMaxLevel(policy, b, c, effect.levelDelta(bin)) : c;
+  };
   const snapshot = policySnapshot(policy, {
-    ...(maxLevel ? { maxLevel } : {}),
+    maxLevel,
     ...(inputs.readyReplicas ? { readyReplicas: inputs.readyReplicas } : {}),
     ...(inputs.chatTemplate !== undefined ? { chatTemplate: inputs.chatTemplate } : {}),
   });

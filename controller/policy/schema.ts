@@ -840,7 +840,7 @@ export const statusSchema: SchemaNode = obj(
             "The budget level in force: the index (0 = cheapest) of the strategy-table level requests get.",
           ),
           maxLevel: int(
-            "The highest level the planner allows (0-based), published to routers; absent: no cap.",
+            "The highest level routers may use (0-based): the planner's cap, moved by budget_* alerts in force; absent: no cap.",
           ),
           proposer: replicaCounts,
           verifier: replicaCounts,

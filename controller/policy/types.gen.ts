@@ -326,7 +326,7 @@ export interface BinStatus {
   requestsPerSecond?: number;
   /** The budget level in force: the index (0 = cheapest) of the strategy-table level requests get. */
   level?: number;
-  /** The highest level the planner allows (0-based), published to routers; absent: no cap. */
+  /** The highest level routers may use (0-based): the planner's cap, moved by budget_* alerts in force; absent: no cap. */
   maxLevel?: number;
   /** Replica counts of one pool. */
   proposer: PoolStatus;
