@@ -348,16 +348,29 @@ test("chart: Grafana dashboard ConfigMaps for the sidecar; the PrometheusRule is
   assert.equal(router.metadata.labels?.team, "ml");
   assert.equal(router.metadata.annotations, undefined);
 
-  // PrometheusRule: off by default; on, its spec is the rules file promtool checks (test/rules.test.ts).
+  // PrometheusRule: off by default; on, its spec is the rules file promtool checks
+  // (test/rules.test.ts), the scaling group included when the alert webhook is on.
   assert.equal((await render(ns, [])).filter((m) => m.kind === "PrometheusRule").length, 0);
   const rules = await render(ns, [
     "prometheusRule.enabled=true",
     "prometheusRule.labels.release=kube-prometheus-stack",
+    "alerts.enabled=true",
+    "alerts.auth.token=t",
   ]);
   const rule = one(rules, "PrometheusRule", "mull");
   assert.equal(rule.apiVersion, "monitoring.coreos.com/v1");
   assert.equal(rule.metadata.labels?.release, "kube-prometheus-stack");
-  assert.deepEqual(rule.spec, parse(readFileSync(join(chart, "rules/mull.rules.yaml"), "utf8")));
+  const file = parse(readFileSync(join(chart, "rules/mull.rules.yaml"), "utf8"));
+  assert.deepEqual(rule.spec, file);
+  const withoutWebhook = one(
+    await render(ns, ["prometheusRule.enabled=true"]),
+    "PrometheusRule",
+    "mull",
+  );
+  assert.deepEqual(
+    withoutWebhook.spec.groups,
+    file.groups.filter((g: { name: string }) => g.name !== "mull-scaling"),
+  );
   const alerts = rule.spec.groups.flatMap((g: { rules: Array<{ alert: string }> }) =>
     g.rules.map((r) => r.alert),
   );
