@@ -285,6 +285,11 @@ test("an alert on a bin the policy does not have is unknown_bin", () => {
   assert.deepEqual(r.results, ["unknown_bin"]);
   assert.equal(r.outcomes[0]?.message, "bin 7 is not one of 1, 2, 3");
   assert.equal(r.changed, false);
+  assert.equal(r.lastAlert?.bin, 7);
+  // status.lastAlert.bin is bounded by the schema: a wild bin stays in the message only.
+  const wild = send(policy(), [firing({ mull_bin: "999", mull_action: "scale_up" })]);
+  assert.deepEqual(wild.results, ["unknown_bin"]);
+  assert.equal(wild.lastAlert?.bin, undefined);
 });
 
 test("external mode refuses every alert, disabled alerts answer disabled, and neither touches status.alerts", () => {

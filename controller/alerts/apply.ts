@@ -8,7 +8,7 @@
 import { canonicalJson } from "../desired/hash.ts";
 import { type BinState, decodeState } from "../planner/state.ts";
 import type { alertResults, Role } from "../policy/names.ts";
-import { maxAlertOverrides } from "../policy/schema.ts";
+import { alertFieldChars, maxAlertOverrides, maxBins } from "../policy/schema.ts";
 import type {
   AlertOverride,
   AlertStep,
@@ -56,6 +56,9 @@ export interface ApplyOutput {
   /** status.alerts differs from the policy's (lastAlert is new whenever the batch is not empty). */
   changed: boolean;
 }
+
+const alertnameOf = (a: IncomingAlert) =>
+  (a.labels.alertname ?? "").slice(0, alertFieldChars.alertname);
 
 export const alertKey = (a: Pick<IncomingAlert, "fingerprint" | "startsAt">) =>
   `${a.fingerprint}@${a.startsAt}`;
@@ -265,7 +268,7 @@ function applyFiring(
       fingerprint: alert.fingerprint,
       startsAt: alert.startsAt,
       source: input.source,
-      alertname: alert.labels.alertname ?? "",
+      alertname: alertnameOf(alert),
       bin: u.bin.bin,
       ...(u.role ? { role: u.role } : {}),
       action: t.action,
@@ -311,6 +314,33 @@ function inactive(policy: TestTimePolicy): { result: AlertResult; message: strin
   return undefined;
 }
 
+/**
+ * status.lastAlert for one alert; also for one the webhook settled before applyAlerts (an
+ * `invalid` or `ignored` alert naming a known policy: `target` is then absent).
+ */
+export function lastAlertOf(o: {
+  source: AlertSource;
+  alert: IncomingAlert;
+  target?: AlertTarget;
+  result: AlertResult;
+  message: string;
+  now: Date;
+}): LastAlert {
+  const t = o.target;
+  const budget = t?.action === "budget_up" || t?.action === "budget_down";
+  return {
+    time: o.now.toISOString(),
+    source: o.source,
+    alertname: alertnameOf(o.alert),
+    ...(t ? { action: t.action } : {}),
+    // An out-of-range bin (unknown_bin) is in the message: the schema bounds the field.
+    ...(t && t.bin !== "all" && t.bin >= 1 && t.bin <= maxBins ? { bin: t.bin } : {}),
+    ...(t && !budget ? { role: t.role } : {}),
+    result: o.result,
+    message: o.message.slice(0, 1024),
+  };
+}
+
 export function applyAlerts(input: ApplyInput): ApplyOutput {
   const { policy, now } = input;
   const work = new Overrides(policy, now);
@@ -323,19 +353,9 @@ export function applyAlerts(input: ApplyInput): ApplyOutput {
       (alert.status === "resolved"
         ? applyResolved(work, alert)
         : applyFiring(work, input, alert, target));
-    const alertname = alert.labels.alertname ?? "";
+    const alertname = alertnameOf(alert);
     outcomes.push({ fingerprint: alert.fingerprint, alertname, ...r });
-    const budget = target.action === "budget_up" || target.action === "budget_down";
-    lastAlert = {
-      time: now.toISOString(),
-      source: input.source,
-      alertname,
-      action: target.action,
-      ...(target.bin === "all" ? {} : { bin: target.bin }),
-      ...(budget ? {} : { role: target.role }),
-      result: r.result,
-      message: r.message.slice(0, 1024),
-    };
+    lastAlert = lastAlertOf({ source: input.source, alert, target, ...r, now });
   }
   const before = policy.status?.alerts ?? { overrides: [], steps: [] };
   const alerts = off ? before : work.status();

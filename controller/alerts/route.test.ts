@@ -72,3 +72,15 @@ test("bad labels are invalid, with the label and value in the message", () => {
     assert.match(r.message, message);
   }
 });
+
+test("a fingerprint or startsAt longer than status.alerts holds is invalid", () => {
+  const long = {
+    ...alert({ mull_bin: "1", mull_action: "scale_up" }),
+    fingerprint: "f".repeat(129),
+  };
+  const r = routeAlert(long);
+  assert.ok(!r.ok && r.result === "invalid");
+  assert.equal(r.message, "fingerprint is longer than 128 characters");
+  const late = { ...alert({ mull_bin: "1", mull_action: "scale_up" }), startsAt: "x".repeat(65) };
+  assert.equal(routeAlert(late).ok, false);
+});

@@ -1,6 +1,7 @@
 // Which policy, bins, roles and action an alert asks for, read from its mull_* labels. Only the
 // labels: whether the policy exists and the bin is in its range is apply's business (it has the spec).
 import { alertActions } from "../policy/names.ts";
+import { alertFieldChars } from "../policy/schema.ts";
 import type { IncomingAlert } from "./payload.ts";
 
 export type AlertAction = (typeof alertActions)[number];
@@ -47,6 +48,12 @@ export function routeAlert(a: IncomingAlert): Routed {
       result: "ignored",
       message: `${alertname} is Grafana's alert about the query itself, never a reason to scale`,
     };
+  }
+  // The idempotency key goes into status.alerts, whose fields the API server bounds.
+  for (const field of ["fingerprint", "startsAt"] as const) {
+    if (a[field].length > alertFieldChars[field]) {
+      return invalid(`${field} is longer than ${alertFieldChars[field]} characters`);
+    }
   }
   const action = label(routeLabels.action);
   if (action === "") {

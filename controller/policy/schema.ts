@@ -596,7 +596,9 @@ const alerts = obj(
     tsName: "AlertScaling",
     rules: [
       {
-        rule: "self.ttlSeconds > self.cooldownSeconds",
+        // has(): the API server checks the `{}` default against this rule before filling in
+        // the fields' own defaults; a stored object always has both.
+        rule: "!has(self.ttlSeconds) || !has(self.cooldownSeconds) || self.ttlSeconds > self.cooldownSeconds",
         message:
           "scaling.alerts.ttlSeconds must exceed cooldownSeconds, or an override expires before the next step is allowed",
         fieldPath: ".ttlSeconds",
@@ -733,7 +735,8 @@ const condition = obj(
 
 /** Bounds on status.alerts, so that a flood of alerts cannot grow the status without limit. */
 export const maxAlertOverrides = 64;
-const maxAlertKeyChars = 256;
+export const alertFieldChars = { fingerprint: 128, startsAt: 64, alertname: 256 } as const;
+const maxAlertKeyChars = alertFieldChars.fingerprint + 1 + alertFieldChars.startsAt;
 
 const alertOverride = obj(
   "One alert's override on one target (a pool for scale_*, a bin's level for budget_*), in force " +
@@ -743,10 +746,14 @@ const alertOverride = obj(
       minLength: 1,
       maxLength: maxAlertKeyChars,
     }),
-    fingerprint: str("The sender's fingerprint of the alert's label set.", { maxLength: 128 }),
-    startsAt: str("When the alert started firing, as the sender wrote it.", { maxLength: 64 }),
+    fingerprint: str("The sender's fingerprint of the alert's label set.", {
+      maxLength: alertFieldChars.fingerprint,
+    }),
+    startsAt: str("When the alert started firing, as the sender wrote it.", {
+      maxLength: alertFieldChars.startsAt,
+    }),
     source: oneOf("The sender.", alertSources),
-    alertname: str("The alert's alertname label.", { maxLength: 256 }),
+    alertname: str("The alert's alertname label.", { maxLength: alertFieldChars.alertname }),
     bin: int("The bin this override moves.", { minimum: 1, maximum: maxBins }),
     role: oneOf("The pool's role (scale_*); absent for budget_*.", roles),
     action: oneOf("What the alert asked for.", alertActions),
@@ -807,7 +814,7 @@ const lastAlert = obj(
   {
     time: str("When it was handled.", { format: "date-time", maxLength: 64 }),
     source: oneOf("The sender.", alertSources),
-    alertname: str("The alert's alertname label.", { maxLength: 256 }),
+    alertname: str("The alert's alertname label.", { maxLength: alertFieldChars.alertname }),
     action: oneOf("What it asked for.", alertActions),
     bin: int("The bin it named; absent for mull_bin=all.", { minimum: 1, maximum: maxBins }),
     role: oneOf("The role it named (scale_*).", [...roles, "both"]),
