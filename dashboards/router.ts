@@ -56,6 +56,17 @@ export function routerDashboard() {
       ),
     )
     .withPanel(
+      timeseries(
+        "Queue wait by difficulty bin",
+        [[quantile(0.95, ["bin"], router("binQueueWait")), "p95 bin {{bin}}"]],
+        {
+          unit: "s",
+          description:
+            "What a bin's requests waited before their search ran (a slot, or a replica of a bin scaled to zero): the scaling alert MullBinQueueWaitHigh reads its mean.",
+        },
+      ),
+    )
+    .withPanel(
       timeseries("Requests by strategy", [[bySelector(requests, ["strategy"]), "{{strategy}}"]], {
         unit: "reqps",
       }),
