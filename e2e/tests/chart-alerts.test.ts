@@ -3,7 +3,8 @@
 // port, a Service selecting every operator replica, the NetworkPolicy ingress, the scaling group
 // of the PrometheusRule after the values' overrides (still valid for the real promtool), and
 // Grafana's alert-rule and contact-point provisioning as sidecar ConfigMaps. Everything rendered
-// passes a server-side dry run on the real API server; the schema refuses bad values.
+// passes a server-side dry run on the real API server, and an install gets every operator replica
+// as a ready endpoint of the alerts Service; the schema refuses bad values.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { repoRoot as repo } from "../cluster/state.ts";
-import { helm, kubectl, monitoringCrds, namespace } from "../fixture.ts";
+import { helm, kubectl, monitoringCrds, namespace, waitFor } from "../fixture.ts";
 
 const chart = join(repo, "charts/mull");
 // biome-ignore lint/suspicious/noExplicitAny: rendered Kubernetes objects, inspected freely
@@ -445,4 +446,68 @@ test("chart: the schema and the templates refuse bad alert values", async () => 
     [...schema.properties.alerts.properties.rules.propertyNames.enum].sort(),
     scalingAlerts().sort(),
   );
+});
+
+test("chart: installed with alerts on, the alerts Service's endpoints are every operator replica, ready", async (t) => {
+  const ns = await namespace(t);
+  // The operator pods, with their Secret volumes, pass the restricted Pod Security Standard.
+  await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted"]);
+  const token = `token-${Math.random().toString(16).slice(2)}`;
+  await helm([
+    "install",
+    "mull",
+    chart,
+    "--namespace",
+    ns,
+    "--set",
+    `operator.replicas=3,alerts.enabled=true,alerts.auth.token=${token}`,
+    "--wait",
+    "--timeout=6m",
+  ]);
+  t.after(async () => {
+    await helm(["uninstall", "mull", "-n", ns, "--ignore-not-found"], { check: false });
+  });
+  const secret = JSON.parse(
+    (await kubectl(["-n", ns, "get", "secret", "mull-alerts", "-o", "json"])).stdout,
+  );
+  assert.deepEqual(Object.keys(secret.data), ["token"]);
+  assert.equal(Buffer.from(secret.data.token, "base64").toString(), token);
+
+  const deployment = JSON.parse(
+    (await kubectl(["-n", ns, "get", "deploy", "mull-operator", "-o", "json"])).stdout,
+  );
+  const selector = Object.entries(deployment.spec.selector.matchLabels as Record<string, string>)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const pods = (await kubectl(["-n", ns, "get", "pods", "-l", selector, "-o", "name"])).stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((p) => p.replace("pod/", ""))
+    .sort();
+  assert.equal(pods.length, 3);
+  // The endpoint slice controller lists every replica, leader or not, as a ready endpoint.
+  const slice = await waitFor("the alerts Service's endpoints", async () => {
+    const slices = JSON.parse(
+      (
+        await kubectl([
+          "-n",
+          ns,
+          "get",
+          "endpointslices",
+          "-l",
+          "kubernetes.io/service-name=mull-operator-alerts",
+          "-o",
+          "json",
+        ])
+      ).stdout,
+    ).items as Doc[];
+    const ready = slices.flatMap((s) =>
+      (s.endpoints ?? []).filter((e: Doc) => e.conditions?.ready).map((e: Doc) => e.targetRef.name),
+    );
+    return ready.length === pods.length ? { slices, ready: ready.sort() } : undefined;
+  });
+  assert.deepEqual(slice.ready, pods);
+  assert.deepEqual(slice.slices[0].ports, [
+    { name: "alerts", port: 9443, protocol: "TCP", appProtocol: "http" },
+  ]);
 });
