@@ -426,6 +426,8 @@ test("chart: the schema and the templates refuse bad alert values", async () => 
     /needs a bearer token or basic auth/,
   );
   await refuses([...on, "alerts.port=0"], /alerts\/port/);
+  await refuses([...on, "alerts.port=8080"], /alerts.port must differ/);
+  await refuses([...on, "keda.enabled=true", "alerts.port=9090"], /alerts.port must differ/);
   await refuses([...on, "alerts.auth.basicAuth=nocolon"], /basicAuth/);
   await refuses([...on, "alerts.auth.existingSecretKeys={password}"], /existingSecretKeys/);
   await refuses([...on, "alerts.typo=1"], /typo/);
