@@ -382,6 +382,32 @@ test("chart: Grafana's alert rules and webhook contact point, as sidecar ConfigM
     );
   }
   assert.equal(group.rules[1].data[1].model.conditions[0].evaluator.params[0], 8);
+  // Each query A alone is valid PromQL for the real promtool (as recording rules).
+  const dir = mkdtempSync(join(tmpdir(), "mull-grafana-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, "queries.yaml"),
+    stringify({
+      groups: [
+        {
+          name: "grafana-queries",
+          rules: group.rules.map((r: Doc, i: number) => ({
+            record: `mull:grafana_query_${i}`,
+            expr: r.data[0].model.expr,
+          })),
+        },
+      ],
+    }),
+  );
+  const promtool = execFileSync("bash", [join(repo, "scripts/tools.sh"), "promtool"], {
+    encoding: "utf8",
+  }).trim();
+  const check = spawnSync(promtool, ["check", "rules", "queries.yaml"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, new RegExp(`SUCCESS: ${group.rules.length} rules found`));
 
   // HTTPS with TLS, basic auth instead of the token, and no HMAC without its secret.
   const tls = await render(ns, [
