@@ -23,12 +23,14 @@ import type { SimFormat } from "../sim/format.ts";
 import type { ModelConfig } from "../sim/model-config.ts";
 import { InProcessProposer, InProcessVerifier } from "./in-process.ts";
 
-// One strategy as calibration runs it: search-and-learn's beam width for the tree searches, and
-// the sequential fraction for revisions (1 = one chain of N attempts).
+// One strategy as calibration runs it: search-and-learn's beam width for the tree searches, the
+// rollout depth of lookahead search, and the sequential fraction for revisions (1 = one chain of
+// N attempts).
 export interface StrategySpec {
   label: string;
   strategy: StrategyName;
   beamWidth?: number;
+  lookahead?: number;
   sequentialRatio?: number;
 }
 
@@ -51,6 +53,7 @@ export function calibrationPolicy(spec: StrategySpec, shape: PolicyShape): Polic
         strategy: Strategy[spec.strategy],
         generations,
         beamWidth: spec.beamWidth ?? 0,
+        lookahead: spec.lookahead ?? 0,
         sequentialRatio: spec.sequentialRatio ?? 0,
       }),
     );
