@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { duration, etaText, progressBar } from "./progress.ts";
+import { duration, etaText, measureProgress, progressBar } from "./progress.ts";
 
 function sink(isTTY: boolean) {
   const writes: string[] = [];
@@ -46,5 +46,30 @@ describe("progressBar", () => {
     assert.equal(duration(3725), "1h02m");
     assert.equal(etaText(1000, 0, 10), "");
     assert.equal(etaText(1000, 10, 10), "");
+  });
+});
+
+describe("measureProgress", () => {
+  it("draws one bar per phase with the cache's share and the losses", () => {
+    const { out, writes } = sink(false);
+    const report = measureProgress({ out, now: () => 0 });
+    const counts = (fresh: number, cached: number, failed = 0) => ({
+      fresh,
+      cached,
+      failed,
+      retried: 1,
+    });
+    report({ phase: "probe", done: 1, total: 2, counts: counts(1, 0) });
+    report({ phase: "probe", done: 2, total: 2, counts: counts(1, 1) });
+    report({ phase: "grid", done: 4, total: 4, counts: counts(1, 2, 1) });
+    assert.match(writes.join(""), /^probe \+ oracle +0% +0\/2\n/);
+    assert.match(
+      writes.join(""),
+      /probe \+ oracle +100% +2\/2 {2}cached 50% {2}failed 0 {2}retried 1\n/,
+    );
+    assert.match(
+      writes.join(""),
+      /grid cells +100% +4\/4 {2}cached 67% {2}failed 1 {2}retried 1\n$/,
+    );
   });
 });

@@ -1,5 +1,7 @@
 // A progress bar with an ETA on stderr. On a terminal it redraws one line in place; elsewhere
 // (CI logs, a pipe) it prints a line every tenth of the way, so logs stay short.
+import type { MeasureProgress } from "./measure.ts";
+
 export interface Progress {
   // One more item done (or `n`).
   tick(n?: number): void;
@@ -84,4 +86,28 @@ export function duration(seconds: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+// measure.ts's onProgress as one bar per phase, its note the cache's share and the losses.
+export function measureProgress(
+  options: ProgressOptions = {},
+): (progress: MeasureProgress) => void {
+  const labels = { probe: "probe + oracle", grid: "grid cells" };
+  let phase: MeasureProgress["phase"] | undefined;
+  let bar: Progress | undefined;
+  return (p) => {
+    if (p.phase !== phase) {
+      bar?.done();
+      phase = p.phase;
+      bar = progressBar(labels[p.phase], p.total, options);
+    }
+    const { fresh, cached, failed, retried } = p.counts;
+    const seen = fresh + cached;
+    const share = seen === 0 ? 0 : Math.round((100 * cached) / seen);
+    bar?.update(p.done, `cached ${share}%  failed ${failed}  retried ${retried}`);
+    if (p.done === p.total) {
+      bar?.done();
+      bar = undefined;
+    }
+  };
 }
