@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
+import type { Proposer } from "../router/engine/backend.ts";
 import { type Fleet as SimFleet, startFleet } from "../sim/fleet.ts";
 import { emptyTally, hitRate, SampleCache } from "./cache.ts";
 import type { Fleet } from "./fleet.ts";
@@ -110,6 +111,61 @@ describe("the sample cache", () => {
     assert.ok(reused >= items.length * 4, `reused ${reused}`);
     assert.ok(widened < cold.stats.proposer.misses, `${widened} vs ${cold.stats.proposer.misses}`);
     assert.equal(widened + reused, cold.stats.proposer.misses);
+  });
+
+  it("shares one backend call between identical calls in flight", async () => {
+    const solo = new SampleCache(cacheDir());
+    await serveAll(s.fleet, solo, items, 16);
+    solo.close();
+    const shared = new SampleCache(cacheDir());
+    await Promise.all([serveAll(s.fleet, shared, items, 16), serveAll(s.fleet, shared, items, 16)]);
+    shared.close();
+    assert.equal(shared.stats.proposer.calls, solo.stats.proposer.calls);
+    assert.equal(shared.stats.verifier.calls, solo.stats.verifier.calls);
+  });
+
+  it("asks the backend only for the samples of a call it does not have", async () => {
+    const asked: { seed: number; n: number }[] = [];
+    const fake: Proposer = {
+      async generate(r) {
+        asked.push({ seed: r.seed, n: r.n });
+        return {
+          promptTokens: 10,
+          completions: Array.from({ length: r.n }, (_, i) => ({
+            text: `sample ${r.seed + i}`,
+            finished: true,
+            completionTokens: 3,
+          })),
+        };
+      },
+    };
+    const cache = new SampleCache(cacheDir());
+    const proposer = cache.proposer(fake, { model: "m", format: s.fleet.formats.proposer });
+    const request = {
+      prompt: { problem: "p", attempts: [], steps: [] },
+      maxTokens: 100,
+      temperature: 0.8,
+      stopAtStepEnd: false,
+      signal: new AbortController().signal,
+    };
+    await proposer.generate({ ...request, n: 4, seed: 100 });
+    const wider = await proposer.generate({ ...request, n: 8, seed: 100 });
+    const inside = await proposer.generate({ ...request, n: 2, seed: 102 });
+    cache.close();
+    assert.deepEqual(asked, [
+      { seed: 100, n: 4 },
+      { seed: 104, n: 4 },
+    ]);
+    assert.deepEqual(
+      wider.completions.map((c) => c.text),
+      [100, 101, 102, 103, 104, 105, 106, 107].map((x) => `sample ${x}`),
+    );
+    assert.deepEqual(
+      inside.completions.map((c) => c.text),
+      ["sample 102", "sample 103"],
+    );
+    assert.equal(inside.promptTokens, 10);
+    assert.deepEqual(cache.stats.proposer, { hits: 4 + 2, misses: 8, calls: 2 });
   });
 
   it("never serves another model's samples", async () => {
