@@ -1,4 +1,5 @@
 // `mull operator`: runs the TestTimePolicy operator. See operator/README.md.
+import { accessSync, constants } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -11,6 +12,8 @@ import {
   NATS_FLAGS_HELP,
   type NatsFlagValues,
 } from "../router/bus/connection.ts";
+import { type AlertsAuth, loadAuth } from "./alerts/auth.ts";
+import type { AlertsServer } from "./alerts/server.ts";
 import type { DemandSubscriber } from "./bus/demand-subscriber.ts";
 import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
 import { serveHttp } from "./http.ts";
@@ -43,6 +46,15 @@ options:
   --bind-address ADDR      address for that port (default: 0.0.0.0)
   --keda-port PORT         serve KEDA's external scaler gRPC API on this port, on --bind-address;
                            0 picks a free one (default: off). See operator/keda/README.md
+  --alerts-port PORT       serve the alert webhook (POST /alerts/alertmanager, /alerts/grafana) on
+                           this port, on --bind-address; 0 picks a free one (default: off). Needs
+                           --alerts-token-file or --alerts-basic-auth-file. See docs/alerts.md
+  --alerts-token-file FILE        bearer token senders present (the file's content, trimmed)
+  --alerts-basic-auth-file FILE   basic auth, one line "user:password"
+  --alerts-hmac-secret-file FILE  Grafana's HMAC secret: /alerts/grafana also requires a valid
+                                  X-Grafana-Alerting-Signature
+  --alerts-hmac-timestamp-header H  the header whose timestamp Grafana signs with the body
+  --alerts-tls-cert FILE, --alerts-tls-key FILE  serve the webhook over HTTPS (PEM)
   --log-level LEVEL        debug, info, warn or error (default: info)
 ${NATS_FLAGS_HELP}  --bucket NAME            KV bucket of policy snapshots (default: ${defaultPolicyBucket})
   --demand-window SEC      sliding window the routers' reports are summed over (default: ${defaultDemandWindowOptions.windowSeconds})
@@ -50,6 +62,55 @@ ${NATS_FLAGS_HELP}  --bucket NAME            KV bucket of policy snapshots (defa
 
 Logs are JSON lines on stdout. SIGTERM/SIGINT release the lease and exit 0.
 `;
+
+interface AlertsFlags {
+  port: number;
+  auth: AlertsAuth;
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** The --alerts-* flags, checked: undefined without --alerts-port; throws on a bad combination. */
+function alertsFlags(str: (k: string) => string | undefined): AlertsFlags | undefined {
+  const port = str("alerts-port");
+  const others = [
+    "alerts-token-file",
+    "alerts-basic-auth-file",
+    "alerts-hmac-secret-file",
+    "alerts-hmac-timestamp-header",
+    "alerts-tls-cert",
+    "alerts-tls-key",
+  ].filter((k) => str(k) !== undefined);
+  if (port === undefined) {
+    if (others.length > 0) throw new Error(`--${others[0]} needs --alerts-port`);
+    return undefined;
+  }
+  const n = positive("alerts-port", port, 0);
+  if (!Number.isInteger(n) || n > 65535)
+    throw new Error(`--alerts-port must be a port, got "${port}"`);
+  const cert = str("alerts-tls-cert");
+  const key = str("alerts-tls-key");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new Error("--alerts-tls-cert and --alerts-tls-key go together");
+  }
+  for (const [flag, file] of [
+    ["alerts-tls-cert", cert],
+    ["alerts-tls-key", key],
+  ] as const) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      throw new Error(`--${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  const auth = loadAuth({
+    tokenFile: str("alerts-token-file"),
+    basicAuthFile: str("alerts-basic-auth-file"),
+    hmacSecretFile: str("alerts-hmac-secret-file"),
+    hmacTimestampHeader: str("alerts-hmac-timestamp-header"),
+  });
+  return { port: n, auth, ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}) };
+}
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -80,6 +141,13 @@ export async function main(argv: string[]): Promise<number> {
         "metrics-port": { type: "string" },
         "bind-address": { type: "string" },
         "keda-port": { type: "string" },
+        "alerts-port": { type: "string" },
+        "alerts-token-file": { type: "string" },
+        "alerts-basic-auth-file": { type: "string" },
+        "alerts-hmac-secret-file": { type: "string" },
+        "alerts-hmac-timestamp-header": { type: "string" },
+        "alerts-tls-cert": { type: "string" },
+        "alerts-tls-key": { type: "string" },
         "log-level": { type: "string" },
         ...NATS_FLAGS,
         bucket: { type: "string" },
@@ -106,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     plannerInterval: number;
     port: number;
     kedaPort: number | undefined;
+    alerts: AlertsFlags | undefined;
     demandWindow: number;
   };
   try {
@@ -119,6 +188,7 @@ export async function main(argv: string[]): Promise<number> {
       port: positive("metrics-port", str("metrics-port"), 8080),
       kedaPort:
         str("keda-port") === undefined ? undefined : positive("keda-port", str("keda-port"), 0),
+      alerts: alertsFlags(str),
       demandWindow: positive(
         "demand-window",
         str("demand-window"),
@@ -225,6 +295,36 @@ export async function main(argv: string[]): Promise<number> {
           onCall: (method, code) => metrics.kedaCalls.inc({ method, code }),
         });
   if (keda) log.info("serving the KEDA external scaler", { kedaPort: keda.port });
+  let alerts: AlertsServer | undefined;
+  if (opts.alerts) {
+    const { startAlertsServer } = await import("./alerts/server.ts");
+    try {
+      alerts = await startAlertsServer({
+        host: str("bind-address") ?? "0.0.0.0",
+        port: opts.alerts.port,
+        auth: opts.alerts.auth,
+        ...(opts.alerts.tls ? { tls: opts.alerts.tls } : {}),
+        leader: () => running.isLeader(),
+        sink: running.alertSink(),
+        log: log.with({ component: "alerts" }),
+        onRequest: (source, code) => metrics.alertRequests.inc({ source, code: String(code) }),
+      });
+    } catch (err) {
+      process.stderr.write(`mull operator: cannot serve the alert webhook: ${errorMessage(err)}\n`);
+      server.close();
+      await keda?.shutdown();
+      return 2;
+    }
+    log.info("serving the alert webhook", {
+      alertsPort: alerts.port,
+      tls: opts.alerts.tls !== undefined,
+      auth: [
+        ...(opts.alerts.auth.token !== undefined ? ["bearer"] : []),
+        ...(opts.alerts.auth.basic !== undefined ? ["basic"] : []),
+        ...(opts.alerts.auth.hmac ? ["grafana-hmac"] : []),
+      ],
+    });
+  }
   log.info("serving", { port, namespace: namespace ?? "*", leaderElect });
 
   const done = new Promise<number>((resolve) => {
@@ -240,6 +340,7 @@ export async function main(argv: string[]): Promise<number> {
           await bus?.nc.drain().catch(() => {});
         })
         .then(() => keda?.shutdown())
+        .then(() => alerts?.close())
         .then(() => new Promise<void>((r) => server.close(() => r())))
         .then(
           () => resolve(0),

@@ -223,7 +223,10 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
     async patchStatus(policy, status) {
       metrics.writes.inc({ verb: "status", kind: api.kind });
       // A merge patch replaces the status lists whole, which is what we want: the status is
-      // recomputed from scratch each time.
+      // recomputed from scratch each time. Except the alert records: the webhook and the expiry
+      // pass write those with resourceVersion (operator/alerts/store.ts); this status comes from
+      // the cache and would put back what they just changed, so it leaves them out.
+      const { alerts: _alerts, lastAlert: _lastAlert, ...rest } = status;
       await custom.patchNamespacedCustomObjectStatus(
         {
           group: api.group,
@@ -231,7 +234,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
           namespace: policy.metadata.namespace,
           plural: api.plural,
           name: policy.metadata.name,
-          body: { status },
+          body: { status: rest },
         },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );

@@ -5,8 +5,11 @@
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { TestTimePolicy } from "../controller/policy/types.ts";
 import { policyKey } from "../proto/bus/naming.ts";
+import { AlertExpiry } from "./alerts/expiry.ts";
+import { AlertHandler } from "./alerts/handler.ts";
+import { kubePolicyStore, type PolicyStore } from "./alerts/store.ts";
 import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
-import { eventRecorder } from "./events.ts";
+import { type EventRecorder, eventRecorder } from "./events.ts";
 import { clusterIO } from "./kube.ts";
 import { LeaderElector } from "./leader.ts";
 import { errorMessage, type Logger } from "./log.ts";
@@ -53,6 +56,9 @@ export class Manager {
   private resyncTimer: NodeJS.Timeout | undefined;
   private plannerTimer: NodeJS.Timeout | undefined;
   private readonly planner: PlannerRunner;
+  private readonly events: EventRecorder;
+  private readonly alertStore: PolicyStore;
+  private readonly alertExpiry: AlertExpiry;
   private stopping = false;
 
   constructor(o: ManagerOptions) {
@@ -73,12 +79,22 @@ export class Manager {
     });
     const core = o.kubeConfig.makeApiClient(CoreV1Api);
     this.planner = new PlannerRunner({ demand: o.demand, metrics: o.metrics, log: o.log });
+    this.events = eventRecorder(core, "mull-operator", o.identity, o.log, () =>
+      o.metrics.writes.inc({ verb: "create", kind: "Event" }),
+    );
+    this.alertStore = kubePolicyStore(o.kubeConfig, o.metrics);
+    this.alertExpiry = new AlertExpiry({
+      store: this.alertStore,
+      events: this.events,
+      metrics: o.metrics,
+      log: o.log,
+      requeue: (key) => this.enqueue([key]),
+    });
     this.reconciler = new Reconciler({
       caches: this.io.caches,
       writer: this.io.writer,
-      events: eventRecorder(core, "mull-operator", o.identity, o.log, () =>
-        o.metrics.writes.inc({ verb: "create", kind: "Event" }),
-      ),
+      events: this.events,
+      alerts: this.alertExpiry,
       metrics: o.metrics,
       log: o.log,
       planner: this.planner,
@@ -115,8 +131,21 @@ export class Manager {
     return this.io.policies.get(name, namespace);
   }
 
+  /** Leading, with the caches synced and the workers reconciling. */
   isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.ready();
+  }
+
+  /** The alert webhook's handler (operator/alerts): records alerts, then reconciles the policy. */
+  alertSink(): AlertHandler {
+    return new AlertHandler({
+      store: this.alertStore,
+      events: this.events,
+      metrics: this.o.metrics,
+      log: this.o.log.with({ component: "alerts" }),
+      enqueue: (key) => this.enqueue([key]),
+      ...(this.o.namespace !== undefined ? { namespace: this.o.namespace } : {}),
+    });
   }
 
   async start(): Promise<void> {
@@ -246,6 +275,7 @@ export class Manager {
     this.stopping = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.plannerTimer) clearInterval(this.plannerTimer);
+    this.alertExpiry.stop();
     this.queue.shutDown();
     this.openGate();
     await Promise.all(this.workers);

@@ -19,6 +19,8 @@ export interface OperatorMetrics {
   busWrites: Counter<"op" | "result">;
   demandReports: Counter<"result">;
   kedaCalls: Counter<"method" | "code">;
+  alerts: Counter<"source" | "action" | "result">;
+  alertRequests: Counter<"source" | "code">;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -114,6 +116,18 @@ export function createMetrics(): OperatorMetrics {
       name: "mull_operator_keda_calls_total",
       help: "Calls to the KEDA external scaler (--keda-port) by method and gRPC status code.",
       labelNames: ["method", "code"],
+      registers,
+    }),
+    alerts: new Counter({
+      name: "mull_alerts_total",
+      help: "Alerts the webhook (--alerts-port) handled, by source (alertmanager, grafana), action (the mull_action label; none without one) and result (applied, clamped, duplicate, ..., expired).",
+      labelNames: ["source", "action", "result"],
+      registers,
+    }),
+    alertRequests: new Counter({
+      name: "mull_alerts_requests_total",
+      help: "Requests to the alert webhook by source (alertmanager, grafana, unknown) and HTTP status code.",
+      labelNames: ["source", "code"],
       registers,
     }),
   };

@@ -62,6 +62,11 @@ export interface ReconcilerDeps {
    */
   requeued?: (key: string) => boolean;
   statusCoalesceMs?: number;
+  /**
+   * The alert overrides' expiry (operator/alerts/expiry.ts): returns the policy with the overrides
+   * due to go removed, having written that (status.alerts is written only there and by the webhook).
+   */
+  alerts?: { pass(policy: TestTimePolicy): Promise<TestTimePolicy>; forget(key: string): void };
   /** Reads a ConfigMap's data (a chat template kept in one); undefined when it does not exist. */
   readConfigMap?: (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
 }
@@ -91,15 +96,17 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<void> {
     const [namespace = "", name = ""] = key.split("/");
-    const policy = this.d.caches.policy(namespace, name);
-    if (!policy || policy.metadata.deletionTimestamp) {
+    const cached = this.d.caches.policy(namespace, name);
+    if (!cached || cached.metadata.deletionTimestamp) {
       // Owner references let the garbage collector delete what the policy owned.
       this.forgetSeries(key);
       this.statuses.delete(key);
       this.d.planner?.forget(key);
+      this.d.alerts?.forget(key);
       await this.d.snapshots?.delete(namespace, name);
       return;
     }
+    const policy = this.d.alerts ? await this.d.alerts.pass(cached) : cached;
     const uid = policy.metadata.uid ?? "";
     const planned = this.d.planner?.plan(policy);
     const chatTemplate = await this.chatTemplate(policy);
