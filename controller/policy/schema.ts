@@ -33,8 +33,8 @@ import {
 } from "./schema-dsl.ts";
 
 export const maxBins = 10;
-const maxLevels = 8;
-const maxGenerations = 1024;
+export const maxLevels = 8;
+export const maxGenerations = 1024;
 const maxReplicas = 100;
 
 const resources = obj(
