@@ -78,6 +78,17 @@ interface SampleRow {
   prompt_tokens: number;
 }
 
+// One stored sample, with its call's prompt tokens.
+interface Sample {
+  completion: Completion;
+  promptTokens: number;
+}
+
+interface Scored {
+  stepScores: number[];
+  tokens: number;
+}
+
 interface ScoreRow {
   step_scores: string;
   tokens: number;
@@ -91,8 +102,8 @@ export class SampleCache {
   readonly #putSample: StatementSync;
   readonly #getScore: StatementSync;
   readonly #putScore: StatementSync;
-  // Identical calls in flight (e.g. the probe of one problem in several grid cells at once)
-  // share one backend call.
+  // Samples and scores being drawn by a call in flight, by key: a call that needs one waits for
+  // it (e.g. the probe of one problem in several grid cells at once) instead of asking again.
   readonly #inflight = new Map<string, Promise<unknown>>();
 
   constructor(dir: string) {
@@ -159,67 +170,78 @@ export class SampleCache {
     };
     const base = renderedRequest(id, request);
     // Greedy: one sample repeated n times, its tokens on the first; stored as the whole call.
-    const whole = request.temperature === 0;
-    const keys = whole
-      ? [hash({ ...base, seed: request.seed, n: request.n })]
-      : Array.from({ length: request.n }, (_, i) => hash({ ...base, seed: request.seed + i }));
-    const rows: SampleRow[] = [];
+    if (request.temperature === 0) {
+      const key = hash({ ...base, seed: request.seed, n: request.n });
+      const row = this.#getSample.get(key) as SampleRow | undefined;
+      if (row !== undefined) {
+        count("hits", request.n);
+        return JSON.parse(row.text) as GenerateResult;
+      }
+      const pending = this.#inflight.get(key) as Promise<GenerateResult> | undefined;
+      if (pending) {
+        const shared = await pending;
+        count("hits", request.n);
+        return shared;
+      }
+      count("misses", request.n);
+      count("calls", 1);
+      return this.#flight([key], inner.generate(request), (fresh) => {
+        this.#putSample.run(key, JSON.stringify(fresh), 1, 0, 0, fresh.promptTokens);
+        return [fresh];
+      }).then(([fresh]) => fresh as GenerateResult);
+    }
+    const keys = Array.from({ length: request.n }, (_, i) =>
+      hash({ ...base, seed: request.seed + i }),
+    );
+    // The leading samples stored, or being drawn by a call in flight; the backend is asked for
+    // the rest alone.
+    const have: Sample[] = [];
     for (const key of keys) {
       const row = this.#getSample.get(key) as SampleRow | undefined;
-      if (row === undefined) break;
-      rows.push(row);
+      if (row !== undefined) {
+        have.push({ completion: toCompletion(row), promptTokens: row.prompt_tokens });
+        continue;
+      }
+      const pending = this.#inflight.get(key) as Promise<Sample> | undefined;
+      if (pending === undefined) break;
+      have.push(await pending);
     }
-    if (whole && rows.length === 1) {
-      count("hits", request.n);
-      return JSON.parse((rows[0] as SampleRow).text) as GenerateResult;
-    }
-    if (rows.length === keys.length) {
-      count("hits", rows.length);
+    count("hits", have.length);
+    if (have.length === keys.length) {
       // vLLM counts the prompt once per call; every sample of a prompt stores the same count.
-      return { promptTokens: rows[0]?.prompt_tokens ?? 0, completions: rows.map(toCompletion) };
+      return {
+        promptTokens: have[0]?.promptTokens ?? 0,
+        completions: have.map((h) => h.completion),
+      };
     }
-    const first = whole ? 0 : rows.length;
-    const flight = keys[first] as string;
-    const flightKey = `${flight}/${keys.length - first}`;
-    const pending = this.#inflight.get(flightKey) as Promise<GenerateResult> | undefined;
-    if (pending) {
-      const shared = await pending;
-      count("hits", request.n);
-      return whole ? shared : prefixed(rows, shared);
-    }
-    count("hits", first);
-    count("misses", request.n - first);
+    const first = have.length;
+    const rest = keys.slice(first);
+    count("misses", rest.length);
     count("calls", 1);
-    const call = inner
-      .generate(whole ? request : { ...request, seed: request.seed + first, n: request.n - first })
-      .then((fresh) => {
-        this.#transaction(() => {
-          if (whole) {
-            this.#putSample.run(flight, JSON.stringify(fresh), 1, 0, 0, fresh.promptTokens);
-            return;
-          }
-          for (const [i, c] of fresh.completions.entries()) {
-            const key = keys[first + i];
-            if (key === undefined) break;
-            this.#putSample.run(
-              key,
-              c.text,
-              c.finished ? 1 : 0,
-              c.truncated ? 1 : 0,
-              c.completionTokens,
-              fresh.promptTokens,
-            );
-          }
-        });
-        return fresh;
-      });
-    this.#inflight.set(flightKey, call);
-    try {
-      const fresh = await call;
-      return whole ? fresh : prefixed(rows, fresh);
-    } finally {
-      this.#inflight.delete(flightKey);
-    }
+    const call = inner.generate({ ...request, seed: request.seed + first, n: rest.length });
+    const drawn = await this.#flight(rest, call, (fresh) =>
+      rest.map((key, i) => {
+        const c = fresh.completions[i];
+        if (c === undefined)
+          throw new Error(
+            `the proposer returned ${fresh.completions.length} of ${rest.length} samples`,
+          );
+        this.#putSample.run(
+          key,
+          c.text,
+          c.finished ? 1 : 0,
+          c.truncated ? 1 : 0,
+          c.completionTokens,
+          fresh.promptTokens,
+        );
+        return { completion: c, promptTokens: fresh.promptTokens };
+      }),
+    );
+    return {
+      // The prompt was sent (and counted) by this call.
+      promptTokens: drawn[0]?.promptTokens ?? 0,
+      completions: [...have, ...drawn].map((h) => h.completion),
+    };
   }
 
   async #score(
@@ -236,44 +258,82 @@ export class SampleCache {
     const keys = inputs.map((input) =>
       hash({ v: SCHEMA_VERSION, model: id.model, input, positive: id.format.positiveIndex }),
     );
-    const found = keys.map((key) => this.#getScore.get(key) as ScoreRow | undefined);
-    const missing = found.flatMap((row, i) => (row === undefined ? [i] : []));
-    const stepScores: number[][] = found.map((row) =>
-      row === undefined ? [] : (JSON.parse(row.step_scores) as number[]),
-    );
-    let tokens = found.reduce((sum, row) => sum + (row?.tokens ?? 0), 0);
+    const scored: (Scored | Promise<Scored> | undefined)[] = keys.map((key) => {
+      const row = this.#getScore.get(key) as ScoreRow | undefined;
+      if (row !== undefined) {
+        return { stepScores: JSON.parse(row.step_scores) as number[], tokens: row.tokens };
+      }
+      return this.#inflight.get(key) as Promise<Scored> | undefined;
+    });
+    // Solutions neither stored nor being scored (a solution twice in one call is asked once).
+    const missing: number[] = [];
+    const asked = new Map<string, number>();
+    for (const [i, s] of scored.entries()) {
+      if (s !== undefined) continue;
+      const key = keys[i] as string;
+      if (!asked.has(key)) {
+        asked.set(key, missing.length);
+        missing.push(i);
+      }
+    }
     count("hits", keys.length - missing.length);
-    if (missing.length === 0) return { stepScores, tokens };
-    const flightKey = missing.map((i) => keys[i]).join("/");
-    let call = this.#inflight.get(flightKey) as Promise<ScoreResult> | undefined;
-    if (call) {
-      count("hits", missing.length);
-    } else {
+    if (missing.length > 0) {
       count("misses", missing.length);
       count("calls", 1);
-      call = inner
-        .score({ ...request, solutions: missing.map((i) => request.solutions[i] as string[]) })
-        .then((fresh) => {
-          const shares = splitByWeight(
-            fresh.tokens,
-            missing.map((i) => (inputs[i] as string).length),
-          );
-          this.#transaction(() => {
-            for (const [j, i] of missing.entries()) {
-              const scores = fresh.stepScores[j];
-              if (scores === undefined) break;
-              this.#putScore.run(keys[i] as string, JSON.stringify(scores), shares[j] ?? 0);
-            }
-          });
-          return fresh;
+      const missingKeys = missing.map((i) => keys[i] as string);
+      const call = inner.score({
+        ...request,
+        solutions: missing.map((i) => request.solutions[i] as string[]),
+      });
+      const fresh = this.#flight(missingKeys, call, (result) => {
+        const shares = splitByWeight(
+          result.tokens,
+          missing.map((i) => (inputs[i] as string).length),
+        );
+        return missingKeys.map((key, j) => {
+          const stepScores = result.stepScores[j];
+          if (stepScores === undefined) throw new Error("the verifier returned too few results");
+          this.#putScore.run(key, JSON.stringify(stepScores), shares[j] ?? 0);
+          return { stepScores, tokens: shares[j] ?? 0 };
         });
-      this.#inflight.set(flightKey, call);
-      call.finally(() => this.#inflight.delete(flightKey)).catch(() => {});
+      });
+      for (const [i, s] of scored.entries()) {
+        const j = s === undefined ? asked.get(keys[i] as string) : undefined;
+        if (j !== undefined) scored[i] = fresh.then((all) => all[j] as Scored);
+      }
     }
-    const fresh = await call;
-    for (const [j, i] of missing.entries()) stepScores[i] = fresh.stepScores[j] ?? [];
-    tokens += fresh.tokens;
-    return { stepScores, tokens };
+    const all = await Promise.all(scored as (Scored | Promise<Scored>)[]);
+    return {
+      stepScores: all.map((s) => s.stepScores),
+      tokens: all.reduce((sum, s) => sum + s.tokens, 0),
+    };
+  }
+
+  // One backend call for `keys`: its answer stored in one transaction (store returns one entry
+  // per key), and each key's entry awaitable by other calls while it is in flight.
+  #flight<R, T>(
+    keys: readonly string[],
+    call: Promise<R>,
+    store: (result: R) => T[],
+  ): Promise<T[]> {
+    const stored = call.then((result) => {
+      let entries: T[] = [];
+      this.#transaction(() => {
+        entries = store(result);
+      });
+      return entries;
+    });
+    for (const [i, key] of keys.entries()) {
+      const entry = stored.then((entries) => entries[i] as T);
+      // Awaited by whoever shares it; a failure is the caller's to report, not unhandled here.
+      entry.catch(() => {});
+      this.#inflight.set(key, entry);
+    }
+    const forget = () => {
+      for (const key of keys) this.#inflight.delete(key);
+    };
+    stored.then(forget, forget);
+    return stored;
   }
 
   #transaction(write: () => void): void {
@@ -317,14 +377,5 @@ function toCompletion(row: SampleRow): Completion {
     finished: row.finished === 1,
     ...(row.truncated === 1 ? { truncated: true } : {}),
     completionTokens: row.completion_tokens,
-  };
-}
-
-// The cached first samples followed by the backend's rest; the prompt was sent (and counted)
-// by the backend call.
-function prefixed(rows: readonly SampleRow[], fresh: GenerateResult): GenerateResult {
-  return {
-    promptTokens: fresh.promptTokens,
-    completions: [...rows.map(toCompletion), ...fresh.completions],
   };
 }
