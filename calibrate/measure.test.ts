@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { binForScore } from "../router/engine/difficulty.ts";
 import { type Fleet as SimFleet, startFleet } from "../sim/fleet.ts";
+import { metricValue } from "../sim/testing.ts";
 import { CACHE_FILE, SampleCache } from "./cache.ts";
 import type { Fleet } from "./fleet.ts";
 import { resolveFleet } from "./fleet-source.ts";
@@ -285,5 +286,49 @@ describe("measureProblems", () => {
     resumed.close();
     assert.deepEqual(finished.problems, expected.problems);
     assert.ok(resumed.stats.proposer.hits >= kept);
+  });
+});
+
+describe("measureProblems on a pool of replicas", () => {
+  it("spreads the calls over the replicas and carries on when one dies", async () => {
+    const sim = await startFleet({ bins: 1, replicas: 2 });
+    try {
+      const bin = sim.bins[0];
+      assert.ok(bin);
+      const fleet = await resolveFleet({
+        proposer: bin.proposer.endpoints,
+        verifier: bin.verifier.endpoints,
+      });
+      assert.equal(fleet.proposer.endpoints.length, 2);
+      const items = problems(8, 31);
+      const options = {
+        problems: items,
+        fleet,
+        grid,
+        bins: 2,
+        probeSamples: 4,
+        oracleSamples: 4,
+        concurrency: 4,
+        retry: fast,
+      };
+      const healthy = await measureProblems(options);
+      const served = await Promise.all(
+        bin.proposer.endpoints.map(async (url) => {
+          const text = await (await fetch(`${url}/metrics`)).text();
+          return metricValue(text, "vllm:request_success_total") ?? 0;
+        }),
+      );
+      assert.ok(
+        served.every((n) => n > 0),
+        `requests per replica: ${served}`,
+      );
+
+      await sim.kill(bin.proposer.endpoints[0] as string);
+      const degraded = await measureProblems(options);
+      assert.deepEqual(degraded.problems, healthy.problems);
+      assert.equal(degraded.counts.grid.failed, 0);
+    } finally {
+      await sim.stop();
+    }
   });
 });
