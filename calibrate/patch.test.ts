@@ -53,7 +53,7 @@ test("the patch holds the probe, each bin's table with accuracy and costs, and p
     probeSamples: 4,
     thresholds: [Number(selection.thresholds[0]?.toFixed(6))],
   });
-  assert.equal(patch.spec.budget, undefined);
+  assert.deepEqual(patch.spec.budget, { maxGenerations: 16 });
   assert.deepEqual(patch.spec.bins, [
     {
       bin: 1,
@@ -162,9 +162,9 @@ test("against the policy it read: maxGenerations raised when needed, extra bins 
   };
   const policy = { maxGenerations: 64, binTable: [] };
   assert.deepEqual(policyPatch(input, { ...options, policy }).spec.budget, { maxGenerations: 256 });
-  assert.equal(
-    policyPatch(input, { ...options, policy: { ...policy, maxGenerations: 256 } }).spec.budget,
-    undefined,
+  assert.deepEqual(
+    policyPatch(input, { ...options, policy: { ...policy, maxGenerations: 1024 } }).spec.budget,
+    { maxGenerations: 1024 },
   );
   const three = { maxGenerations: 256, binTable: [1, 2, 3].map((bin) => ({ bin })) } as never;
   assert.throws(

@@ -1,8 +1,9 @@
 // policy-patch.yaml: what a calibration measured, as a server-side apply patch of the
 // TestTimePolicy (`kubectl apply --server-side --field-manager mull-calibrate`, or --apply). It
 // holds only the fields calibration knows: the probe (bins, samples, thresholds), each bin's
-// strategy table with the measured accuracy and costs, and spec.calibration for the Calibrated
-// condition. spec.bins is a list-map keyed by bin, so every other field of a bin (its pool
+// strategy table with the measured accuracy and costs, budget.maxGenerations (kept, or raised
+// to the top budget), and spec.calibration for the Calibrated condition. Fields equal to the
+// user's are shared with them, not taken. spec.bins is a list-map keyed by bin, so every other field of a bin (its pool
 // bounds) stays with whoever wrote it; a bin the policy lacks gets the CRD's default bounds.
 import { Document } from "yaml";
 import * as api from "../controller/policy/names.ts";
@@ -33,7 +34,8 @@ export interface PatchOptions {
   calibratedAt: string; // RFC 3339
   probeSamples: number;
   // The policy calibration read (its snapshot, as fleet.ts holds it): a bin it has beyond the
-  // calibrated ones would make the patch invalid, and a budget above its maxGenerations raises it.
+  // calibrated ones would make the patch invalid; its maxGenerations is kept unless a budget is
+  // above it.
   policy?: Pick<PolicySnapshot, "binTable" | "maxGenerations">;
 }
 
@@ -44,7 +46,7 @@ export interface PolicyPatch {
   metadata: { name: string; namespace?: string };
   spec: {
     difficulty: { bins: number; probeSamples: number; thresholds: number[] };
-    budget?: { maxGenerations: number };
+    budget: { maxGenerations: number };
     bins: { bin: number; strategies: StrategyLevel[] }[];
     calibration: NonNullable<TestTimePolicy["spec"]["calibration"]>;
   };
@@ -67,7 +69,9 @@ export function policyPatch(input: PatchInput, options: PatchOptions): PolicyPat
         `calibrate it with --bins ${Math.max(...beyond)}`,
     );
   }
-  const raise = options.policy && top > options.policy.maxGenerations;
+  // Always written: a field the manager stops applying is removed (server-side apply), and
+  // the levels need it at least as high as the top budget.
+  const maxGenerationsOut = Math.max(top, options.policy?.maxGenerations ?? 0);
   return {
     apiVersion: api.apiVersion,
     kind: api.kind,
@@ -81,7 +85,7 @@ export function policyPatch(input: PatchInput, options: PatchOptions): PolicyPat
         probeSamples: options.probeSamples,
         thresholds: input.thresholds.map((t) => round(t, 6)),
       },
-      ...(raise ? { budget: { maxGenerations: top } } : {}),
+      budget: { maxGenerations: maxGenerationsOut },
       bins: input.bins.map((b) => ({
         bin: b.bin,
         strategies: [...b.chosen].sort((x, y) => x.budget - y.budget).map(level),

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stringify } from "yaml";
+import type { StrategySpec } from "../../calibrate/engine-runs.ts";
+import { policyPatch } from "../../calibrate/patch.ts";
 import { gpuPool, kubectl, namespace, waitFor } from "../fixture.ts";
 import {
   condition,
@@ -17,25 +19,23 @@ import {
 
 const datasetSha256 = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
 
-/** What `mull calibrate` writes to policy-patch.yaml: thresholds, tables with costs, provenance. */
+/** What `mull calibrate` writes to policy-patch.yaml (patch.ts): thresholds, tables, provenance. */
 function calibrationPatch(name: string, sha256 = datasetSha256): PolicyDoc {
-  const level = (generations: number, strategy: PolicyDoc, accuracy: number) => ({
-    generations,
-    ...strategy,
-    expectedAccuracy: accuracy,
-    proposerTokens: generations * 310,
-    verifierTokens: generations * 352,
+  const level = (budget: number, spec: Omit<StrategySpec, "label">, cvAccuracy: number) => ({
+    budget,
+    spec: { label: spec.strategy, ...spec },
+    cvAccuracy,
+    proposerTokens: budget * 310,
+    verifierTokens: budget * 352,
   });
-  return {
-    apiVersion: "mull.dev/v1alpha1",
-    kind: "TestTimePolicy",
-    metadata: { name },
-    spec: {
-      difficulty: { thresholds: [0.52, 0.61] },
+  return policyPatch(
+    {
+      thresholds: [0.52, 0.61],
+      budgets: [4, 16, 64],
       bins: [
         {
           bin: 1,
-          strategies: [
+          chosen: [
             level(4, { strategy: "majority" }, 0.91),
             level(16, { strategy: "revision", sequentialRatio: 1 }, 0.94),
             level(64, { strategy: "bestOfN" }, 0.95),
@@ -43,29 +43,29 @@ function calibrationPatch(name: string, sha256 = datasetSha256): PolicyDoc {
         },
         {
           bin: 2,
-          strategies: [
+          chosen: [
             level(4, { strategy: "bestOfN" }, 0.62),
-            level(16, { strategy: "beam", beamWidth: 4, maxSteps: 40 }, 0.7),
-            level(64, { strategy: "dvts", beamWidth: 8, maxSteps: 40 }, 0.76),
+            level(16, { strategy: "beam", beamWidth: 4 }, 0.7),
+            level(64, { strategy: "dvts", beamWidth: 8 }, 0.76),
           ],
         },
         {
           bin: 3,
-          strategies: [
+          chosen: [
             level(4, { strategy: "bestOfN" }, 0.18),
-            level(16, { strategy: "beam", beamWidth: 4, maxSteps: 40 }, 0.27),
-            level(64, { strategy: "lookahead", beamWidth: 8, lookahead: 1, maxSteps: 40 }, 0.33),
+            level(16, { strategy: "beam", beamWidth: 4 }, 0.27),
+            level(64, { strategy: "lookahead", beamWidth: 8, lookahead: 1 }, 0.33),
           ],
         },
       ],
-      calibration: {
-        datasetSha256: sha256,
-        problems: 240,
-        calibratedAt: "2026-12-02T01:40:00Z",
-        budgets: [4, 16, 64],
-      },
     },
-  };
+    {
+      name,
+      dataset: { sha256, problems: 240 },
+      calibratedAt: "2026-12-02T01:40:00Z",
+      probeSamples: 4,
+    },
+  );
 }
 
 function applyAs(ns: string, manager: string, doc: PolicyDoc, extra: string[] = []) {
