@@ -19,6 +19,10 @@ const benchmarks: Record<string, Benchmark> = {
     summary: "accuracy per strategy at N = 4/16/64 on the sim, in its default or another format",
     load: () => import("./strategies.ts"),
   },
+  alerts: {
+    summary: "Alertmanager -> webhook -> replicas written and ready, vs kubectl scale",
+    load: () => import("./alerts.ts"),
+  },
   operator: {
     summary: "operator on the real control plane: cold reconcile, no-op writes, peak RSS",
     load: () => import("./operator.ts"),

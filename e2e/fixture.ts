@@ -293,12 +293,30 @@ export function applyCrds(files: string[], names: string[]): Promise<void> {
       for (const file of files) {
         await kubectl(["apply", "--server-side", "--force-conflicts", "-f", file]);
       }
-      await kubectl([
-        "wait",
-        "--for=condition=Established",
-        "--timeout=120s",
-        ...names.map((n) => `crd/${n}`),
-      ]);
+      // Polled rather than `kubectl wait`: that fails outright when it reads a CRD whose
+      // status has no conditions yet, which a freshly created CRD can show.
+      await waitFor(
+        `CRDs ${names.join(", ")} Established`,
+        async () => {
+          const r = await kubectl(["get", ...names.map((n) => `crd/${n}`), "-o", "json"], {
+            check: false,
+          });
+          if (r.code !== 0) return undefined;
+          const doc = JSON.parse(r.stdout) as {
+            items?: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
+          };
+          const items = doc.items ?? [doc as never];
+          return items.length === names.length &&
+            items.every((c) =>
+              (c.status?.conditions ?? []).some(
+                (x) => x.type === "Established" && x.status === "True",
+              ),
+            )
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 120_000 },
+      );
     })();
     crdsApplied.set(key, applied);
   }

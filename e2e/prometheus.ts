@@ -19,6 +19,9 @@ import {
 import { repoRoot, stateDir } from "./cluster/state.ts";
 import { waitFor } from "./cluster/wait.ts";
 
+/** What the daemons need of a test: somewhere to register their teardown (a bench passes its own). */
+export type Teardown = Pick<TestContext, "after">;
+
 /** A tool's path from scripts/tools.sh, which installs it first if needed (cached). */
 export function toolPath(name: "prometheus" | "alertmanager" | "promtool"): string {
   return execFileSync("bash", [join(repoRoot, "scripts/tools.sh"), name], {
@@ -35,7 +38,7 @@ interface Daemon {
 }
 
 async function startDaemon(
-  t: TestContext,
+  t: Teardown,
   name: "prometheus" | "alertmanager",
   files: (dir: string) => Record<string, string>,
   args: (dir: string, port: number) => string[],
@@ -93,7 +96,7 @@ export interface Alertmanager extends Daemon {
   alerts(): Promise<Array<{ labels: Record<string, string>; status: { state: string } }>>;
 }
 
-export function startAlertmanager(t: TestContext, o: AlertmanagerOptions): Promise<Alertmanager> {
+export function startAlertmanager(t: Teardown, o: AlertmanagerOptions): Promise<Alertmanager> {
   const seconds = (n: number) => `${n}s`;
   return startDaemon(
     t,
@@ -171,7 +174,7 @@ export interface Prometheus extends Daemon {
   targets(): Promise<Array<{ job: string; health: string; scrapeUrl: string }>>;
 }
 
-export function startPrometheus(t: TestContext, o: PrometheusOptions): Promise<Prometheus> {
+export function startPrometheus(t: Teardown, o: PrometheusOptions): Promise<Prometheus> {
   const every = `${o.interval ?? 1}s`;
   return startDaemon(
     t,

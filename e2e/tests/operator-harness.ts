@@ -100,7 +100,7 @@ export interface OperatorOptions {
 
 /** Starts `node bin/mull.ts operator` against the e2e cluster; SIGKILLed after the test. */
 export async function startOperator(
-  t: TestContext,
+  t: Pick<TestContext, "after">,
   o: OperatorOptions = {},
 ): Promise<OperatorProcess> {
   const c = await cluster();
