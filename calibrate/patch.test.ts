@@ -105,6 +105,8 @@ test("the patch holds the probe, each bin's table with accuracy and costs, and p
   const yaml = patchYaml(patch);
   assert.match(yaml, /^# Written by mull calibrate/);
   assert.match(yaml, /--field-manager mull-calibrate/);
+  assert.match(yaml, /mull calibrate --apply/);
+  assert.match(yaml, /Not on a policy\n# created by a plain `kubectl apply`/);
   assert.deepEqual(parse(yaml), patch);
 });
 

@@ -1,5 +1,5 @@
 // policy-patch.yaml: what a calibration measured, as a server-side apply patch of the
-// TestTimePolicy (`kubectl apply --server-side --field-manager mull-calibrate`, or --apply). It
+// TestTimePolicy (--apply, apply-patch.ts, or `kubectl apply --server-side --field-manager mull-calibrate`). It
 // holds only the fields calibration knows: the probe (bins, samples, thresholds), each bin's
 // strategy table with the measured accuracy and costs, budget.maxGenerations (kept, or raised
 // to the top budget), and spec.calibration for the Calibrated condition. Fields equal to the
@@ -120,9 +120,13 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 export function patchYaml(patch: PolicyPatch): string {
   const doc = new Document(patch);
+  const where = patch.metadata.namespace ? ` -n ${patch.metadata.namespace}` : "";
   doc.commentBefore =
-    " Written by mull calibrate. Apply over the policy with\n" +
-    `   kubectl apply --server-side --field-manager ${FIELD_MANAGER} -f policy-patch.yaml\n` +
-    " (add --force-conflicts the first time: the fields were someone else's).";
+    " Written by mull calibrate; `mull calibrate --apply` applies it. By hand, on a policy\n" +
+    " created with `kubectl apply --server-side`:\n" +
+    `   kubectl${where} apply --server-side --field-manager ${FIELD_MANAGER} -f policy-patch.yaml\n` +
+    " (add --force-conflicts the first time: the fields were someone else's). Not on a policy\n" +
+    " created by a plain `kubectl apply`: kubectl would hand all of its fields to\n" +
+    ` ${FIELD_MANAGER}, and the next calibration could not apply (calibrate/README.md).`;
   return doc.toString();
 }

@@ -5,12 +5,13 @@
 // and the user's pool bounds stay theirs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { applyPolicyPatch } from "../../calibrate/apply-patch.ts";
 import { defaultGrid } from "../../calibrate/grid.ts";
 import type { ProblemResult } from "../../calibrate/measurement.ts";
 import { FIELD_MANAGER, patchYaml, policyPatch } from "../../calibrate/patch.ts";
 import { select } from "../../calibrate/select.ts";
 import { policySnapshot } from "../../controller/desired/router-config.ts";
-import { kubectl, namespace } from "../fixture.ts";
+import { cluster, kubectl, namespace } from "../fixture.ts";
 import { getJson, installCrd, type PolicyDoc, policyDoc } from "./operator-harness.ts";
 
 // Three bins of twenty problems; each bin's winner is right on all of them at every budget.
@@ -134,4 +135,95 @@ test("calibrate: the API server takes policy-patch.yaml over an existing policy"
   const after = await getJson(["-n", ns, "get", "ttp", "cal"]);
   assert.equal(after.spec.calibration.datasetSha256, "d1".repeat(32));
   assert.equal(after.spec.budget.maxGenerations, 256);
+});
+
+// A two-bin table of best-of-N levels, as select.ts would hand it to policyPatch.
+function table(problems: number) {
+  const chosen = [4, 16].map((budget) => ({
+    budget,
+    spec: { label: "bestOfN", strategy: "bestOfN" as const },
+    cvAccuracy: 0.5,
+    proposerTokens: budget * 300,
+    verifierTokens: budget * 350,
+  }));
+  return {
+    patch: (ns: string, policy?: PolicyDoc) =>
+      policyPatch(
+        { thresholds: [0.6], budgets: [4, 16], bins: [1, 2].map((bin) => ({ bin, chosen })) },
+        {
+          name: "cal",
+          namespace: ns,
+          dataset: { sha256: "e2".repeat(32), problems },
+          calibratedAt: "2026-12-02T08:30:00Z",
+          probeSamples: 4,
+          ...(policy ? { policy: policySnapshot(policy) } : {}),
+        },
+      ),
+  };
+}
+
+// Users create policies with a plain (client-side) `kubectl apply`, as examples/policy.yaml says.
+async function clientSideApplied(ns: string): Promise<PolicyDoc> {
+  const user = policyDoc("cal", undefined, (d) => {
+    d.metadata.namespace = ns;
+    d.spec.difficulty.bins = 2;
+    d.spec.difficulty.thresholds = [0.5];
+    d.spec.bins = d.spec.bins.slice(0, 2);
+    d.spec.scaling.stabilizationSeconds = 77;
+  });
+  const created = await kubectl(["-n", ns, "apply", "-f", "-"], {
+    input: JSON.stringify(user),
+    check: false,
+  });
+  assert.equal(created.code, 0, created.stderr);
+  return getJson(["-n", ns, "get", "ttp", "cal"]);
+}
+
+test("calibrate --apply: over a client-side-applied policy, every recalibration applies", async (t) => {
+  await installCrd();
+  const ns = await namespace(t);
+  const { kubeConfig } = await cluster();
+  const user = await clientSideApplied(ns);
+
+  const dry = await applyPolicyPatch(kubeConfig, table(60).patch(ns, user), { dryRun: true });
+  assert.equal(dry.spec.calibration?.problems, 60);
+  assert.equal((await getJson(["-n", ns, "get", "ttp", "cal"])).spec.calibration, undefined);
+
+  await applyPolicyPatch(kubeConfig, table(60).patch(ns, user));
+  const second = await applyPolicyPatch(kubeConfig, table(120).patch(ns, user));
+  assert.equal(second.spec.calibration?.problems, 120);
+  assert.deepEqual(second.spec.difficulty.thresholds, [0.6]);
+  assert.equal(second.spec.scaling.stabilizationSeconds, 77);
+  assert.equal(second.spec.proposer.model, user.spec.proposer.model);
+  // The user's client-side apply still owns the models and the pool bounds.
+  const owners: { manager: string; fieldsV1?: PolicyDoc }[] = (
+    await getJson(["-n", ns, "get", "ttp", "cal", "--show-managed-fields"])
+  ).metadata.managedFields;
+  const csa = owners.find((m) => m.manager === "kubectl-client-side-apply");
+  assert.ok(csa?.fieldsV1?.["f:spec"]?.["f:proposer"], "the user still owns spec.proposer");
+  const mine = owners.find((m) => m.manager === FIELD_MANAGER);
+  assert.equal(mine?.fieldsV1?.["f:spec"]?.["f:proposer"], undefined);
+
+  // A refused patch says which field and why.
+  const bad = table(60).patch(ns, user);
+  bad.spec.calibration.datasetSha256 = "nothex";
+  await assert.rejects(
+    applyPolicyPatch(kubeConfig, bad),
+    /--apply e2e-.*\/cal: .*spec\.calibration\.datasetSha256/,
+  );
+});
+
+// Why --apply does not run kubectl: on a client-side-applied policy, kubectl's server-side apply
+// migrates every field the user's client-side apply owned to the new manager
+// (migrateToSSAIfNecessary), so the next calibration's patch, which leaves out the models, would
+// delete them, and the API server refuses it.
+test("calibrate: kubectl apply --server-side takes a client-side-applied policy over", async (t) => {
+  await installCrd();
+  const ns = await namespace(t);
+  const user = await clientSideApplied(ns);
+  const first = await apply(ns, patchYaml(table(60).patch(ns, user)), ["--force-conflicts"]);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await apply(ns, patchYaml(table(120).patch(ns, user)), []);
+  assert.notEqual(second.code, 0);
+  assert.match(second.stderr, /spec\.proposer: Required value/);
 });
