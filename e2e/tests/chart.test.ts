@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { logDir, repoRoot as repo, stateDir } from "../cluster/state.ts";
-import { cluster, gpuPool, helm, kubectl, monitoringCrds, namespace, waitFor } from "../fixture.ts";
+import { gpuPool, helm, kubectl, monitoringCrds, namespace, waitFor } from "../fixture.ts";
 import {
   applyDoc,
   getJson,
@@ -19,6 +19,7 @@ import {
   policyDoc,
   waitReady,
 } from "./operator-harness.ts";
+import { tokenKubeconfig } from "./token-kubeconfig.ts";
 
 const chart = join(repo, "charts/mull");
 const node = join(repo, "node_modules/.bin/node");
@@ -66,36 +67,6 @@ async function dryRun(ns: string, ms: Manifest[]): Promise<void> {
 async function canI(sa: string, args: string[]): Promise<boolean> {
   const r = await kubectl(["auth", "can-i", ...args, `--as=${sa}`], { check: false });
   return r.stdout.trim() === "yes";
-}
-
-/** A kubeconfig that authenticates with a token of the ServiceAccount, nothing else. */
-async function tokenKubeconfig(ns: string, sa: string): Promise<string> {
-  const c = await cluster();
-  const token = (await kubectl(["create", "token", sa, "-n", ns, "--duration=1h"])).stdout.trim();
-  const admin = parse(readFileSync(c.kubeconfig, "utf8"));
-  const clusterEntry = admin.clusters[0].cluster;
-  const file = join(stateDir(), `chart-${ns}-${sa}.kubeconfig`);
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "e2e",
-          cluster: {
-            server: clusterEntry.server,
-            "certificate-authority-data": clusterEntry["certificate-authority-data"],
-          },
-        },
-      ],
-      users: [{ name: sa, user: { token } }],
-      contexts: [{ name: sa, context: { cluster: "e2e", user: sa, namespace: ns } }],
-      "current-context": sa,
-    }),
-    { mode: 0o600 },
-  );
-  return file;
 }
 
 interface OperatorChild {
