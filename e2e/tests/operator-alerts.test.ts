@@ -34,13 +34,22 @@ function payload(file: string, ns: string, policy: string): string {
   return JSON.stringify(doc);
 }
 
-async function webhook(t: TestContext, ns: string) {
+/** An operator serving the webhook with a bearer token; by default, waits until it leads. */
+async function webhook(
+  t: TestContext,
+  ns: string,
+  o: { identity?: string; leaseName?: string; lead?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "mull-alerts-e2e-"));
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, "e2e-alerts-token\n");
   const port = await freePort();
-  const args = [`--alerts-port=${port}`, `--alerts-token-file=${tokenFile}`];
-  const op = await startOperator(t, { namespace: ns, args });
+  const op = await startOperator(t, {
+    namespace: ns,
+    ...(o.identity ? { identity: o.identity } : {}),
+    ...(o.leaseName ? { leaseName: o.leaseName } : {}),
+    args: [`--alerts-port=${port}`, `--alerts-token-file=${tokenFile}`],
+  });
   const post = async (path: string, body: string, token = "e2e-alerts-token") => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       method: "POST",
@@ -49,12 +58,16 @@ async function webhook(t: TestContext, ns: string) {
     });
     return { code: res.status, json: (await res.json()) as PolicyDoc };
   };
-  // Only the leader records: wait for the lease (a follower answers 503).
-  await waitFor("the operator to lead and answer the webhook", async () => {
-    const r = await post("/alerts/alertmanager", JSON.stringify({ version: "4", alerts: [] }));
-    return r.code === 200 ? true : undefined;
-  });
-  return { op, post, port, args };
+  const empty = JSON.stringify({ version: "4", alerts: [] });
+  const leading = () =>
+    waitFor(
+      `operator ${op.identity} to lead and answer the webhook`,
+      async () => ((await post("/alerts/alertmanager", empty)).code === 200 ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+  // Only the leader records (a follower answers 503).
+  if (o.lead ?? true) await leading();
+  return { op, post, port, leading };
 }
 
 const replicas = async (ns: string, name: string) =>
@@ -227,4 +240,42 @@ test("operator: in external mode an alert is refused with a Warning Event and no
     payload("alertmanager-firing.json", ns, "nope"),
   );
   assert.equal(unknown.json.results[0].result, "unknown_policy");
+});
+
+test("operator: a follower answers 503; after a failover the new leader finds the override in force", async (t) => {
+  await installCrd();
+  const ns = await namespace(t);
+  const pool = await gpuPool(t, { nodes: 2, gpusPerNode: 8 });
+  await applyDoc(
+    ns,
+    policyDoc("ha", pool, (d) => {
+      d.spec.scaling.alerts = { cooldownSeconds: 0, ttlSeconds: 3600 };
+    }),
+  );
+  const leaseName = "mull-operator-alerts-e2e";
+  const a = await webhook(t, ns, { identity: "alerts-a", leaseName, lead: false });
+  const b = await webhook(t, ns, { identity: "alerts-b", leaseName, lead: false });
+  const firing = payload("alertmanager-firing.json", ns, "ha");
+  const leader = await waitFor("one replica to lead", async () => {
+    for (const r of [a, b])
+      if ((await r.post("/alerts/alertmanager", firing)).code === 200) return r;
+    return undefined;
+  });
+  const follower = leader === a ? b : a;
+  const refused = await follower.post("/alerts/alertmanager", firing);
+  assert.equal(refused.code, 503);
+  assert.match(refused.json.error, /not the leader/);
+  assert.equal((await overrides(ns, "ha")).length, 1);
+  await waitFor("ha-b3-proposer to scale to 2", async () =>
+    (await replicas(ns, "ha-b3-proposer")) === 2 ? true : undefined,
+  );
+
+  leader.op.child.kill("SIGKILL");
+  await leader.op.exited;
+  await follower.leading();
+  const again = await follower.post("/alerts/alertmanager", firing);
+  assert.equal(again.json.results[0].result, "duplicate");
+  assert.equal((await overrides(ns, "ha")).length, 1);
+  await waitReady(ns, "ha");
+  assert.equal(await replicas(ns, "ha-b3-proposer"), 2, "the new leader dropped the override");
 });

@@ -2,7 +2,9 @@
 // API server with resourceVersions and 409s): what is written before the answer, the retries on
 // conflict, unknown policies, lastAlert of settled alerts, Events, metrics and reconciles.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { test } from "node:test";
+import { KubeConfig } from "@kubernetes/client-node";
 import type { IncomingAlert } from "../../controller/alerts/payload.ts";
 import type {
   AlertsStatus,
@@ -17,7 +19,7 @@ import { createMetrics } from "../metrics.ts";
 import { AlertExpiry } from "./expiry.ts";
 import { AlertHandler } from "./handler.ts";
 import { AlertsUnavailable } from "./server.ts";
-import { alertsPatch, type PolicyStore } from "./store.ts";
+import { alertsPatch, kubePolicyStore, type PolicyStore } from "./store.ts";
 
 const t0 = new Date("2026-12-02T07:00:00Z");
 
@@ -321,5 +323,33 @@ test("the status patch nulls the lastAlert keys the new one lacks (a merge patch
         message: "no mull_action",
       },
     },
+  });
+});
+
+test("with the real client and nothing listening at the API server's address, deliver is AlertsUnavailable", async () => {
+  // A port that was free a moment ago: connecting to it is refused.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `https://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: "u", token: "t" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  const metrics = createMetrics();
+  const handler = new AlertHandler({
+    store: kubePolicyStore(kc, metrics),
+    events: { event: async () => {} },
+    metrics,
+    log: createLogger("error", {}),
+    enqueue: () => {},
+  });
+  await assert.rejects(handler.deliver("alertmanager", [up3()]), (err: unknown) => {
+    assert.ok(err instanceof AlertsUnavailable, String(err));
+    assert.match(err.message, /cannot read policy ns1\/math from the API server/);
+    return true;
   });
 });
