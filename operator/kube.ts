@@ -24,7 +24,7 @@ import {
   roleLabel,
 } from "../controller/desired/naming.ts";
 import * as api from "../controller/policy/names.ts";
-import type { TestTimePolicy } from "../controller/policy/types.ts";
+import type { TestTimePolicy, TestTimePolicyStatus } from "../controller/policy/types.ts";
 import {
   type CacheShape,
   configMapShape,
@@ -54,6 +54,19 @@ export interface ClusterIOOptions {
   enqueue: (key: string) => void;
   /** Called with every owned object an event brought into (or out of) the caches. */
   observed?: (obj: KubernetesObject) => void;
+}
+
+/**
+ * The reconciler's status merge patch. A merge patch replaces the status lists whole, which is
+ * what we want: the status is recomputed from scratch each time. Except the alert records: the
+ * webhook and the expiry pass write those with resourceVersion (operator/alerts/store.ts); this
+ * status comes from the cache and would put back what they just changed, so it leaves them out.
+ */
+export function reconcilerStatusPatch(status: TestTimePolicyStatus): {
+  status: TestTimePolicyStatus;
+} {
+  const { alerts: _alerts, lastAlert: _lastAlert, ...rest } = status;
+  return { status: rest };
 }
 
 function nsPath(namespace: string | undefined): string {
@@ -222,11 +235,6 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
     },
     async patchStatus(policy, status) {
       metrics.writes.inc({ verb: "status", kind: api.kind });
-      // A merge patch replaces the status lists whole, which is what we want: the status is
-      // recomputed from scratch each time. Except the alert records: the webhook and the expiry
-      // pass write those with resourceVersion (operator/alerts/store.ts); this status comes from
-      // the cache and would put back what they just changed, so it leaves them out.
-      const { alerts: _alerts, lastAlert: _lastAlert, ...rest } = status;
       await custom.patchNamespacedCustomObjectStatus(
         {
           group: api.group,
@@ -234,7 +242,7 @@ export function clusterIO(o: ClusterIOOptions): ClusterIO {
           namespace: policy.metadata.namespace,
           plural: api.plural,
           name: policy.metadata.name,
-          body: { status: rest },
+          body: reconcilerStatusPatch(status),
         },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );

@@ -204,7 +204,10 @@ async function serve(
   if (!o.leader()) {
     answer(
       503,
-      { error: "not the leader: retry (the Service routes to every operator replica)" },
+      {
+        error:
+          "not the leader (or its caches are not synced yet): retry; the Service routes to every operator replica",
+      },
       { "retry-after": "1" },
     );
     return;
