@@ -8,6 +8,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
+import type { TLSSocket } from "node:tls";
 import type { AlertSource, IncomingAlert } from "../../controller/alerts/payload.ts";
 import { createLogger } from "../log.ts";
 import { type AlertsAuth, grafanaSignature } from "./auth.ts";
@@ -300,53 +301,62 @@ test("a non-leader and an unreachable API server answer 503 so that the sender r
   assert.equal((await s.post("/alerts/alertmanager", body, bearer)).code, 200);
 });
 
-test("with a certificate and key the webhook serves HTTPS", async (t) => {
+test("with a certificate and key the webhook serves HTTPS, and picks up a renewed certificate", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "mull-alerts-tls-"));
   const certFile = join(dir, "tls.crt");
   const keyFile = join(dir, "tls.key");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  const issue = (cn: string) =>
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+        "-days",
+        "1",
+        "-subj",
+        `/CN=${cn}`,
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+  issue("first");
   const s = await setup(t, { token: "s3cret-token" }, { certFile, keyFile });
   const body = payload("alertmanager-firing.json");
-  const code = await new Promise<number>((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: "127.0.0.1",
-        port: s.server.port,
-        path: "/alerts/alertmanager",
-        method: "POST",
-        ca: readFileSync(certFile),
-        headers: { ...bearer, "content-type": "application/json", "content-length": body.length },
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-  assert.equal(code, 200);
-  assert.equal(s.sink.calls.length, 1);
+  const call = () =>
+    new Promise<{ code: number; cn: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port: s.server.port,
+          path: "/alerts/alertmanager",
+          method: "POST",
+          ca: readFileSync(certFile),
+          agent: false,
+          headers: { ...bearer, "content-type": "application/json", "content-length": body.length },
+        },
+        (res) => {
+          const cn = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN);
+          res.resume();
+          resolve({ code: res.statusCode ?? 0, cn });
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  assert.deepEqual(await call(), { code: 200, cn: "first" });
+  assert.equal(s.server.reloadTls(), false, "nothing changed");
+  issue("renewed");
+  assert.equal(s.server.reloadTls(), true);
+  assert.deepEqual(await call(), { code: 200, cn: "renewed" });
+  assert.equal(s.sink.calls.length, 2);
 });

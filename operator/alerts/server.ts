@@ -58,8 +58,13 @@ export interface AlertsServerOptions {
 export interface AlertsServer {
   server: Server;
   port: number;
+  /** Re-reads the certificate and key (also done every tlsReloadMs); true when they changed. */
+  reloadTls(): boolean;
   close(): Promise<void>;
 }
+
+/** How often the certificate files are re-read: cert-manager renews the Secret in place. */
+export const tlsReloadMs = 60_000;
 
 function reply(
   res: ServerResponse,
@@ -108,12 +113,30 @@ export async function startAlertsServer(o: AlertsServerOptions): Promise<AlertsS
       reply(res, 500, { error: "internal error" });
     });
   };
-  const server = o.tls
-    ? createHttpsServer(
-        { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) },
-        handle,
-      )
-    : createServer(handle);
+  const tls = o.tls;
+  const readPem = () =>
+    tls
+      ? { cert: readFileSync(tls.certFile, "utf8"), key: readFileSync(tls.keyFile, "utf8") }
+      : undefined;
+  let pem = readPem();
+  const server = pem ? createHttpsServer(pem, handle) : createServer(handle);
+  const reloadTls = () => {
+    if (!pem) return false;
+    try {
+      const next = readPem();
+      if (!next || (next.cert === pem.cert && next.key === pem.key)) return false;
+      (server as ReturnType<typeof createHttpsServer>).setSecureContext(next);
+      pem = next;
+      o.log.info("alert webhook certificate reloaded");
+      return true;
+    } catch (err) {
+      // Mid-rotation (a cert without its key yet): keep serving the old pair, try again later.
+      o.log.warn("alert webhook certificate not reloaded", { error: errorMessage(err) });
+      return false;
+    }
+  };
+  const reloadTimer = pem ? setInterval(reloadTls, tlsReloadMs) : undefined;
+  reloadTimer?.unref();
   // A slow sender must not hold a socket for ever; Alertmanager's default timeout is 10s.
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
@@ -129,8 +152,10 @@ export async function startAlertsServer(o: AlertsServerOptions): Promise<AlertsS
   return {
     server,
     port: typeof address === "object" && address ? address.port : o.port,
+    reloadTls,
     close: () =>
       new Promise<void>((resolve) => {
+        if (reloadTimer) clearInterval(reloadTimer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),
