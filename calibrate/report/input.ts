@@ -7,7 +7,7 @@ export interface ReportInput {
   probeSamples: number;
   bins: {
     bin: number; // 1 = easiest
-    threshold: number | null; // upper probe-score threshold; null for the last bin
+    threshold: number | null; // its probe-score cut point towards the next bin; null for the last bin
     problems: number;
     candidates: {
       label: string;
