@@ -18,7 +18,7 @@ const commands: Record<string, Command> = {
     load: () => import("../sim/cli.ts"),
   },
   calibrate: {
-    summary: "run the engine's strategies against a fleet (today: the simulated one)",
+    summary: "learn a policy's compute-optimal table from your fleet and dataset",
     load: () => import("../calibrate/cli.ts"),
   },
   demo: {
