@@ -12,7 +12,7 @@ import {
   NATS_FLAGS_HELP,
   type NatsFlagValues,
 } from "../router/bus/connection.ts";
-import { type AlertsAuth, loadAuth } from "./alerts/auth.ts";
+import { type AlertsAuth, type AuthFiles, loadAuth } from "./alerts/auth.ts";
 import type { AlertsServer } from "./alerts/server.ts";
 import type { DemandSubscriber } from "./bus/demand-subscriber.ts";
 import type { SnapshotWriter } from "./bus/snapshot-writer.ts";
@@ -66,6 +66,7 @@ Logs are JSON lines on stdout. SIGTERM/SIGINT release the lease and exit 0.
 interface AlertsFlags {
   port: number;
   auth: AlertsAuth;
+  files: AuthFiles;
   tls?: { certFile: string; keyFile: string };
 }
 
@@ -103,13 +104,18 @@ function alertsFlags(str: (k: string) => string | undefined): AlertsFlags | unde
       throw new Error(`--${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code})`);
     }
   }
-  const auth = loadAuth({
+  const files: AuthFiles = {
     tokenFile: str("alerts-token-file"),
     basicAuthFile: str("alerts-basic-auth-file"),
     hmacSecretFile: str("alerts-hmac-secret-file"),
     hmacTimestampHeader: str("alerts-hmac-timestamp-header"),
-  });
-  return { port: n, auth, ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}) };
+  };
+  return {
+    port: n,
+    auth: loadAuth(files),
+    files,
+    ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+  };
 }
 
 function positive(name: string, value: string | undefined, fallback: number): number {
@@ -298,11 +304,13 @@ export async function main(argv: string[]): Promise<number> {
   let alerts: AlertsServer | undefined;
   if (opts.alerts) {
     const { startAlertsServer } = await import("./alerts/server.ts");
+    const files = opts.alerts.files;
     try {
       alerts = await startAlertsServer({
         host: str("bind-address") ?? "0.0.0.0",
         port: opts.alerts.port,
         auth: opts.alerts.auth,
+        reloadAuth: () => loadAuth(files),
         ...(opts.alerts.tls ? { tls: opts.alerts.tls } : {}),
         leader: () => running.isLeader(),
         sink: running.alertSink(),

@@ -3,7 +3,7 @@
 // limit, bad input, the non-leader and an unreachable API server.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { type TestContext, test } from "node:test";
 import type { TLSSocket } from "node:tls";
 import type { AlertSource, IncomingAlert } from "../../controller/alerts/payload.ts";
 import { createLogger } from "../log.ts";
-import { type AlertsAuth, grafanaSignature } from "./auth.ts";
+import { type AlertsAuth, grafanaSignature, loadAuth } from "./auth.ts";
 import {
   type AlertReply,
   type AlertSink,
@@ -42,6 +42,7 @@ async function setup(
   t: TestContext,
   auth: AlertsAuth = { token: "s3cret-token", basic: "alertmanager:pa:ss" },
   tls?: { certFile: string; keyFile: string },
+  reloadAuth?: () => AlertsAuth,
 ) {
   const sink = new FakeSink();
   let leader = true;
@@ -51,6 +52,7 @@ async function setup(
     port: 0,
     auth,
     ...(tls ? { tls } : {}),
+    ...(reloadAuth ? { reloadAuth } : {}),
     leader: () => leader,
     sink,
     log: createLogger("error", {}),
@@ -354,9 +356,30 @@ test("with a certificate and key the webhook serves HTTPS, and picks up a renewe
       req.end(body);
     });
   assert.deepEqual(await call(), { code: 200, cn: "first" });
-  assert.equal(s.server.reloadTls(), false, "nothing changed");
+  assert.equal(s.server.reload(), false, "nothing changed");
   issue("renewed");
-  assert.equal(s.server.reloadTls(), true);
+  assert.equal(s.server.reload(), true);
   assert.deepEqual(await call(), { code: 200, cn: "renewed" });
   assert.equal(s.sink.calls.length, 2);
+});
+
+test("a rotated token file is picked up on reload; an emptied one keeps the token in force", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mull-alerts-auth-"));
+  const tokenFile = join(dir, "token");
+  writeFileSync(tokenFile, "first-token\n");
+  const load = () => loadAuth({ tokenFile });
+  const s = await setup(t, load(), undefined, load);
+  const body = payload("alertmanager-firing.json");
+  const as = (token: string) =>
+    s.post("/alerts/alertmanager", body, { authorization: `Bearer ${token}` });
+  assert.equal((await as("first-token")).code, 200);
+  assert.equal(s.server.reload(), false);
+  writeFileSync(tokenFile, "second-token\n");
+  assert.equal(s.server.reload(), true);
+  assert.equal((await as("first-token")).code, 403);
+  assert.equal((await as("second-token")).code, 200);
+  // Mid-rotation: an empty file is refused by loadAuth, and the second token stays in force.
+  writeFileSync(tokenFile, "");
+  assert.equal(s.server.reload(), false);
+  assert.equal((await as("second-token")).code, 200);
 });

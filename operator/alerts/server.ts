@@ -45,6 +45,8 @@ export interface AlertsServerOptions {
   host: string;
   port: number;
   auth: AlertsAuth;
+  /** Reads the credentials again (their files); a throw keeps the ones in force. */
+  reloadAuth?: () => AlertsAuth;
   /** PEM files: serve HTTPS. */
   tls?: { certFile: string; keyFile: string };
   /** Only the leader records alerts. */
@@ -58,13 +60,19 @@ export interface AlertsServerOptions {
 export interface AlertsServer {
   server: Server;
   port: number;
-  /** Re-reads the certificate and key (also done every tlsReloadMs); true when they changed. */
-  reloadTls(): boolean;
+  /**
+   * Re-reads the certificate and key, and the credentials (reloadAuth); done every reloadMs.
+   * True when something changed.
+   */
+  reload(): boolean;
   close(): Promise<void>;
 }
 
-/** How often the certificate files are re-read: cert-manager renews the Secret in place. */
-export const tlsReloadMs = 60_000;
+/**
+ * How often the certificate and credential files are re-read: the kubelet updates a mounted
+ * Secret in place (cert-manager renewing it, an operator rotating the token).
+ */
+export const reloadMs = 60_000;
 
 function reply(
   res: ServerResponse,
@@ -107,8 +115,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
 }
 
 export async function startAlertsServer(o: AlertsServerOptions): Promise<AlertsServer> {
+  let auth = o.auth;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    serve(o, req, res).catch((err: unknown) => {
+    serve(o, auth, req, res).catch((err: unknown) => {
       o.log.error("alert webhook request failed", { error: errorMessage(err) });
       reply(res, 500, { error: "internal error" });
     });
@@ -122,20 +131,37 @@ export async function startAlertsServer(o: AlertsServerOptions): Promise<AlertsS
   const server = pem ? createHttpsServer(pem, handle) : createServer(handle);
   const reloadTls = () => {
     if (!pem) return false;
-    try {
-      const next = readPem();
-      if (!next || (next.cert === pem.cert && next.key === pem.key)) return false;
-      (server as ReturnType<typeof createHttpsServer>).setSecureContext(next);
-      pem = next;
-      o.log.info("alert webhook certificate reloaded");
-      return true;
-    } catch (err) {
-      // Mid-rotation (a cert without its key yet): keep serving the old pair, try again later.
-      o.log.warn("alert webhook certificate not reloaded", { error: errorMessage(err) });
-      return false;
-    }
+    const next = readPem();
+    if (!next || (next.cert === pem.cert && next.key === pem.key)) return false;
+    (server as ReturnType<typeof createHttpsServer>).setSecureContext(next);
+    pem = next;
+    o.log.info("alert webhook certificate reloaded");
+    return true;
   };
-  const reloadTimer = pem ? setInterval(reloadTls, tlsReloadMs) : undefined;
+  const reloadCredentials = () => {
+    if (!o.reloadAuth) return false;
+    const next = o.reloadAuth();
+    if (JSON.stringify(next) === JSON.stringify(auth)) return false;
+    auth = next;
+    o.log.info("alert webhook credentials reloaded");
+    return true;
+  };
+  const reload = () => {
+    let changed = false;
+    for (const [what, fn] of [
+      ["certificate", reloadTls],
+      ["credentials", reloadCredentials],
+    ] as const) {
+      try {
+        changed = fn() || changed;
+      } catch (err) {
+        // Mid-rotation (a cert without its key yet, an empty file): keep serving what works.
+        o.log.warn(`alert webhook ${what} not reloaded`, { error: errorMessage(err) });
+      }
+    }
+    return changed;
+  };
+  const reloadTimer = pem || o.reloadAuth ? setInterval(reload, reloadMs) : undefined;
   reloadTimer?.unref();
   // A slow sender must not hold a socket for ever; Alertmanager's default timeout is 10s.
   server.requestTimeout = 30_000;
@@ -152,7 +178,7 @@ export async function startAlertsServer(o: AlertsServerOptions): Promise<AlertsS
   return {
     server,
     port: typeof address === "object" && address ? address.port : o.port,
-    reloadTls,
+    reload,
     close: () =>
       new Promise<void>((resolve) => {
         if (reloadTimer) clearInterval(reloadTimer);
@@ -164,6 +190,7 @@ export async function startAlertsServer(o: AlertsServerOptions): Promise<AlertsS
 
 async function serve(
   o: AlertsServerOptions,
+  credentials: AlertsAuth,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -190,11 +217,11 @@ async function serve(
     answer(405, { error: `${req.method} ${path}: only POST` }, { allow: "POST" });
     return;
   }
-  const auth = checkAuthorization(o.auth, req.headers);
+  const auth = checkAuthorization(credentials, req.headers);
   if (!auth.ok) {
     const challenge: Record<string, string> =
       auth.code === 401
-        ? { "www-authenticate": o.auth.token !== undefined ? "Bearer" : 'Basic realm="mull"' }
+        ? { "www-authenticate": credentials.token !== undefined ? "Bearer" : 'Basic realm="mull"' }
         : {};
     answer(auth.code, { error: auth.reason }, challenge);
     req.resume();
@@ -207,8 +234,8 @@ async function serve(
     req.resume();
     return;
   }
-  if (source === "grafana" && o.auth.hmac) {
-    const signed = checkHmac(o.auth.hmac, req.headers, body);
+  if (source === "grafana" && credentials.hmac) {
+    const signed = checkHmac(credentials.hmac, req.headers, body);
     if (!signed.ok) {
       answer(signed.code, { error: signed.reason });
       return;
