@@ -37,15 +37,6 @@ export function operatorProcess(metric: string): string {
 }
 
 /**
- * Metrics being added by work in progress elsewhere (the alerts receiver). Panels on them stay
- * empty until they ship; dashboards.test.ts fails once one is exported, so that it moves to an
- * import.
- */
-export const pending = {
-  alerts: "mull_alerts_total",
-} as const;
-
-/**
  * vLLM's own names (vLLM V1, see shared VLLM.md; `gpu_cache_usage_perc` is gone). The sim
  * exports the same ones (sim/metrics.ts), and dashboards.test.ts scrapes a sim replica to hold
  * the Fleet dashboard to them.

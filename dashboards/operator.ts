@@ -1,7 +1,7 @@
 // Operator: the control loop (reconciles, writes, queue, watches), what it asked of the cluster
 // per pool (replicas desired and ready, GPUs against the budget), what the planner decided
 // (demand, levels in force), alerts applied, and who leads.
-import { operator, operatorProcess, pending } from "./metrics.ts";
+import { operator, operatorProcess } from "./metrics.ts";
 import { dashboard, quantile, rateBy, row, sel, timeseries } from "./panels.ts";
 
 export function operatorDashboard() {
@@ -132,7 +132,7 @@ export function operatorDashboard() {
     .withPanel(
       timeseries("Alerts applied", [
         [
-          `sum by (source, action, result) (increase(${pending.alerts}[$__rate_interval]))`,
+          `sum by (source, action, result) (increase(${operator("alerts")}[$__rate_interval]))`,
           "{{source}} {{action}} {{result}}",
         ],
       ]),
