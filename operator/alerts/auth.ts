@@ -100,10 +100,24 @@ export function grafanaSignature(secret: string, body: Buffer, timestamp?: strin
   return h.update(body).digest("hex");
 }
 
+/**
+ * How far a signed timestamp may be from our clock. Without a bound, a captured signed request
+ * could be replayed forever (a firing alert re-sent after its resolve brings its override back).
+ */
+export const maxHmacSkewSeconds = 300;
+
+/** Grafana's timestamp as seconds since the epoch (milliseconds are taken too). */
+function timestampSeconds(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n > 1e11 ? n / 1000 : n;
+}
+
 export function checkHmac(
   hmac: NonNullable<AlertsAuth["hmac"]>,
   headers: IncomingHttpHeaders,
   body: Buffer,
+  nowMs: number = Date.now(),
 ): AuthVerdict {
   const sig = headers[signatureHeader];
   if (typeof sig !== "string" || sig === "") {
@@ -118,7 +132,18 @@ export function checkHmac(
     timestamp = ts;
   }
   const want = grafanaSignature(hmac.secret, body, timestamp);
-  return safeEqual(sig.trim().toLowerCase(), want)
-    ? { ok: true }
-    : { ok: false, code: 403, reason: "wrong X-Grafana-Alerting-Signature" };
+  if (!safeEqual(sig.trim().toLowerCase(), want)) {
+    return { ok: false, code: 403, reason: "wrong X-Grafana-Alerting-Signature" };
+  }
+  if (timestamp !== undefined) {
+    const seconds = timestampSeconds(timestamp);
+    if (seconds === undefined || Math.abs(nowMs / 1000 - seconds) > maxHmacSkewSeconds) {
+      return {
+        ok: false,
+        code: 403,
+        reason: `${hmac.timestampHeader} is not within ${maxHmacSkewSeconds} s of now (a replay, or clock skew)`,
+      };
+    }
+  }
+  return { ok: true };
 }

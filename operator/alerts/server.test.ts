@@ -183,7 +183,7 @@ test("Grafana's HMAC signature, over the body or over timestamp:body, guards /al
     token: "s3cret-token",
     hmac: { secret: "hmac-key", timestampHeader: "X-Grafana-Alerting-Timestamp" },
   });
-  const ts = "1764657870";
+  const ts = String(Math.floor(Date.now() / 1000));
   const sig = grafanaSignature("hmac-key", body, ts);
   assert.notEqual(sig, good);
   const ok = await stamped.post("/alerts/grafana", body, {
@@ -200,9 +200,17 @@ test("Grafana's HMAC signature, over the body or over timestamp:body, guards /al
   const otherTs = await stamped.post("/alerts/grafana", body, {
     ...bearer,
     "X-Grafana-Alerting-Signature": sig,
-    "X-Grafana-Alerting-Timestamp": "1764657871",
+    "X-Grafana-Alerting-Timestamp": String(Number(ts) + 1),
   });
   assert.equal(otherTs.code, 403);
+  // A correctly signed request from an hour ago is a replay: refused.
+  const old = String(Number(ts) - 3600);
+  const replay = await stamped.post("/alerts/grafana", body, {
+    ...bearer,
+    "X-Grafana-Alerting-Signature": grafanaSignature("hmac-key", body, old),
+    "X-Grafana-Alerting-Timestamp": old,
+  });
+  assert.equal(replay.code, 403);
   // Without the timestamp in the signed text, the same headers do not verify.
   const bodyOnly = await stamped.post("/alerts/grafana", body, {
     ...bearer,
