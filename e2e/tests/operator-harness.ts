@@ -184,6 +184,16 @@ export async function startOperator(
 export interface PrivateApiserver {
   kubeconfig: string;
   restart: () => Promise<void>;
+  /**
+   * Stops it and leaves it down until `start`: SIGTERM (a graceful stop, which may take seconds
+   * while it drains watches) or SIGKILL (gone at once, every connection refused from then on).
+   */
+  stop: (signal?: "SIGTERM" | "SIGKILL") => Promise<void>;
+  /** Freezes it (SIGSTOP): connections are accepted but nothing is answered, until `resume`. */
+  pause: () => void;
+  resume: () => void;
+  /** Starts it again and waits until it is ready. */
+  start: () => Promise<void>;
 }
 
 /**
@@ -209,16 +219,18 @@ export async function privateApiserver(t: TestContext): Promise<PrivateApiserver
   const start = () => {
     child = spawn(bin, args, { stdio: ["ignore", "ignore", "ignore"] });
   };
-  const stop = async () => {
+  const stop = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
     const ch = child;
     if (!ch || ch.exitCode !== null || ch.signalCode !== null) return;
     const gone = new Promise((r) => ch.once("exit", r));
-    ch.kill("SIGTERM");
+    // A frozen process does not act on SIGTERM.
+    ch.kill("SIGCONT");
+    ch.kill(signal);
     const timer = setTimeout(() => ch.kill("SIGKILL"), 10_000);
     await gone;
     clearTimeout(timer);
   };
-  t.after(stop);
+  t.after(() => stop());
 
   const kc = new KubeConfig();
   kc.loadFromFile(c.kubeconfig);
@@ -245,6 +257,13 @@ export async function privateApiserver(t: TestContext): Promise<PrivateApiserver
     kubeconfig,
     restart: async () => {
       await stop();
+      start();
+      await healthy();
+    },
+    stop,
+    pause: () => child?.kill("SIGSTOP"),
+    resume: () => child?.kill("SIGCONT"),
+    start: async () => {
       start();
       await healthy();
     },

@@ -2,7 +2,7 @@
 // API server with resourceVersions and 409s): what is written before the answer, the retries on
 // conflict, unknown policies, lastAlert of settled alerts, Events, metrics and reconciles.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { test } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { IncomingAlert } from "../../controller/alerts/payload.ts";
@@ -352,4 +352,40 @@ test("with the real client and nothing listening at the API server's address, de
     assert.match(err.message, /cannot read policy ns1\/math from the API server/);
     return true;
   });
+});
+
+test("with the real client and an API server that accepts the connection but never answers, deliver is AlertsUnavailable at the deadline", async () => {
+  // A frozen or partitioned API server: the TCP connection opens, no byte comes back.
+  const held = new Set<Socket>();
+  const hung = createServer((socket) => {
+    held.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((r) => hung.listen(0, "127.0.0.1", () => r()));
+  const port = (hung.address() as { port: number }).port;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `https://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: "u", token: "t" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  const metrics = createMetrics();
+  const handler = new AlertHandler({
+    store: kubePolicyStore(kc, metrics, 200),
+    events: { event: async () => {} },
+    metrics,
+    log: createLogger("error", {}),
+    enqueue: () => {},
+  });
+  try {
+    await assert.rejects(handler.deliver("alertmanager", [up3()]), (err: unknown) => {
+      assert.ok(err instanceof AlertsUnavailable, String(err));
+      assert.match(err.message, /ns1\/math.*did not answer within 200 ms/);
+      return true;
+    });
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => hung.close(() => r()));
+  }
 });
