@@ -4,7 +4,6 @@
 // server-side applies the patch with the field manager mull-calibrate: the policy then holds the
 // measured thresholds, tables and spec.calibration, the user's pool bounds untouched.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,34 +12,16 @@ import { speedConfig } from "../../sim/batch-scheduler.ts";
 import { makeDataset } from "../../sim/dataset.ts";
 import { startFleet } from "../../sim/fleet.ts";
 import { repoRoot } from "../cluster/state.ts";
-import { cluster, namespace } from "../fixture.ts";
+import { namespace, run } from "../fixture.ts";
 import { applyDoc, getJson, installCrd, type PolicyDoc, policyDoc } from "./operator-harness.ts";
 
-function mull(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      join(repoRoot, "node_modules/.bin/node"),
-      [join(repoRoot, "bin/mull.ts"), ...args],
-      {
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+/** The real CLI, with KUBECONFIG on the e2e cluster (fixture.ts run). */
+const mull = (args: string[]) =>
+  run(join(repoRoot, "node_modules/.bin/node"), [join(repoRoot, "bin/mull.ts"), ...args], {
+    check: false,
   });
-}
 
 test("mull calibrate --policy ns/name --apply: the policy in the cluster gets the measured table", async (t) => {
-  const c = await cluster();
   await installCrd();
   const ns = await namespace(t);
   const doc = policyDoc("math", undefined, (d) => {
@@ -87,12 +68,12 @@ test("mull calibrate --policy ns/name --apply: the policy in the cluster gets th
     "--apply",
     "--json",
   ];
-  const run = await mull(args, { KUBECONFIG: c.kubeconfig });
-  assert.equal(run.code, 0, run.stderr);
+  const first = await mull(args);
+  assert.equal(first.code, 0, first.stderr);
   for (const f of ["policy-patch.yaml", "router-config.yaml", "report.md", "difficulty.svg"]) {
     assert.ok(existsSync(join(out, f)), `${f} written`);
   }
-  const json = JSON.parse(run.stdout.trim().split("\n").at(-1) as string);
+  const json = JSON.parse(first.stdout.trim().split("\n").at(-1) as string);
   assert.deepEqual(json.budgets, [4, 16]);
   assert.equal(json.bins.length, 3, "the policy's three bins");
   assert.equal(json.problems, 30);
@@ -142,26 +123,23 @@ test("mull calibrate --policy ns/name --apply: the policy in the cluster gets th
   );
 
   // Again on the same cache: nothing is asked of the fleet, and the same table is applied.
-  const again = await mull(args, { KUBECONFIG: c.kubeconfig });
+  const again = await mull(args);
   assert.equal(again.code, 0, again.stderr);
   const second = JSON.parse(again.stdout.trim().split("\n").at(-1) as string);
   assert.equal(second.samples.fresh, 0, "a rerun is served from the cache");
   assert.deepEqual(second.bins, json.bins);
 
   // --apply without a policy to patch is a usage error, before any work.
-  const bare = await mull(
-    [
-      "calibrate",
-      "--dataset",
-      dataset,
-      "--proposer",
-      url("proposer"),
-      "--verifier",
-      url("verifier"),
-      "--apply",
-    ],
-    { KUBECONFIG: c.kubeconfig },
-  );
+  const bare = await mull([
+    "calibrate",
+    "--dataset",
+    dataset,
+    "--proposer",
+    url("proposer"),
+    "--verifier",
+    url("verifier"),
+    "--apply",
+  ]);
   assert.equal(bare.code, 2);
   assert.match(bare.stderr, /--apply needs the policy to patch/);
 });
