@@ -4,31 +4,29 @@ import { seeded } from "../controller/testing/random.ts";
 import { benchSpec, calibratedAccuracies, shiftingTrace } from "./planner.ts";
 import { plannerController, simulate, staticController } from "./planner-goodput.ts";
 
-test("the calibrated accuracies are read from demo/policy.yaml's header", () => {
-  const header = [
-    "#   N              candidate  bin 1  bin 2",
-    "#   8                bestOfN  88.8%  62.5%",
-    "#   8   revision(ratio 0.25)  92.5%  60.0%",
-    "#   16             dvts(M=4)  85.0%  72.5%",
-    "# Chosen:",
-    "#   bin 1: N=8 revision(ratio 0.25); N=16 dvts(M=4)",
-    "#   bin 2: N=8 bestOfN; N=16 dvts(M=4)",
+test("the calibrated accuracies are read from the demo calibration's policy patch", () => {
+  const patch = [
+    "spec:",
+    "  bins:",
+    "    - bin: 1",
+    "      strategies:",
+    "        - { generations: 4, strategy: bestOfN, expectedAccuracy: 0.8375 }",
+    "        - { generations: 16, strategy: revision, sequentialRatio: 1, expectedAccuracy: 0.8875 }",
+    "    - bin: 2",
+    "      strategies:",
+    "        - { generations: 4, strategy: beam, beamWidth: 2, expectedAccuracy: 0.55 }",
+    "        - { generations: 16, strategy: dvts, beamWidth: 4 }",
   ].join("\n");
-  const acc = calibratedAccuracies(header);
+  const acc = calibratedAccuracies(patch);
   assert.deepEqual(
     [...(acc.get(1) ?? [])],
     [
-      [8, 0.925],
-      [16, 0.85],
+      [4, 0.8375],
+      [16, 0.8875],
     ],
   );
-  assert.deepEqual(
-    [...(acc.get(2) ?? [])],
-    [
-      [8, 0.625],
-      [16, 0.725],
-    ],
-  );
+  // A level without a measured accuracy has none, rather than a guess.
+  assert.deepEqual([...(acc.get(2) ?? [])], [[4, 0.55]]);
   const spec = benchSpec(24);
   assert.ok(spec.bins.every((b) => b.strategies.every((s) => s.expectedAccuracy !== undefined)));
 });

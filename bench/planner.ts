@@ -1,12 +1,15 @@
 // `mull bench planner`: accuracy-weighted goodput under a fixed GPU budget on a trace whose
 // difficulty mix shifts, the planner against the best static per-bin split of the same GPUs
-// (bench/planner-goodput.ts), with the calibrated expected accuracies of demo/policy.yaml.
+// (bench/planner-goodput.ts), with the calibrated expected accuracies of demo/policy.yaml's
+// calibration (demo/calibration/policy-patch.yaml).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parse } from "yaml";
 import { defaultedSpec } from "../controller/policy/defaults.ts";
-import type { TestTimePolicySpec } from "../controller/policy/types.ts";
+import type { StrategyLevel, TestTimePolicySpec } from "../controller/policy/types.ts";
 import { seeded } from "../controller/testing/random.ts";
-import { loadTable, POLICY_FILE } from "../demo/policies.ts";
+import { CALIBRATION_PATCH } from "../demo/calibrate.ts";
+import { loadTable } from "../demo/policies.ts";
 import { strategyName } from "../router/engine/table.ts";
 import {
   type FleetModel,
@@ -21,40 +24,27 @@ import {
 const tokensPerGeneration = 400;
 
 /**
- * Per bin and generations, the expected accuracy of the strategy calibration chose: the
- * candidate table and the "Chosen:" lines of the policy file's header.
+ * Per bin and generations, the expected accuracy calibration measured: the cross-validated
+ * accuracies in the policy patch `mull demo --calibrate` wrote beside demo/policy.yaml.
  */
-export function calibratedAccuracies(text: string): Map<number, Map<number, number>> {
-  const table = new Map<string, number[]>();
+export function calibratedAccuracies(patchYaml: string): Map<number, Map<number, number>> {
+  const patch = parse(patchYaml) as {
+    spec?: { bins?: { bin: number; strategies?: StrategyLevel[] }[] };
+  };
   const chosen = new Map<number, Map<number, number>>();
-  for (const line of text.split("\n")) {
-    const row = /^#\s+(\d+)\s+(.+?)\s+((?:[\d.]+%\s*)+)$/.exec(line);
-    if (row) {
-      const accs = (row[3] ?? "")
-        .trim()
-        .split(/\s+/)
-        .map((p) => Number.parseFloat(p) / 100);
-      table.set(`${row[1]} ${row[2]}`, accs);
-      continue;
-    }
-    const pick = /^#\s+bin (\d+): (.*)$/.exec(line);
-    if (!pick) continue;
-    const bin = Number(pick[1]);
+  for (const bin of patch.spec?.bins ?? []) {
     const byN = new Map<number, number>();
-    for (const part of (pick[2] ?? "").split(";")) {
-      const m = /N=(\d+) (.+)/.exec(part.trim());
-      if (!m) continue;
-      const acc = table.get(`${m[1]} ${m[2]}`)?.[bin - 1];
-      if (acc !== undefined) byN.set(Number(m[1]), acc);
+    for (const level of bin.strategies ?? []) {
+      if (level.expectedAccuracy !== undefined) byN.set(level.generations, level.expectedAccuracy);
     }
-    chosen.set(bin, byN);
+    chosen.set(bin.bin, byN);
   }
   return chosen;
 }
 
 export function benchSpec(gpus: number): TestTimePolicySpec {
   const table = loadTable();
-  const accuracy = calibratedAccuracies(readFileSync(POLICY_FILE, "utf8"));
+  const accuracy = calibratedAccuracies(readFileSync(CALIBRATION_PATCH, "utf8"));
   return defaultedSpec({
     proposer: { model: "proposer", gpus: 1, capacityTokensPerSecond: 2500 },
     verifier: { model: "prm", gpus: 1, capacityTokensPerSecond: 5000 },

@@ -2,8 +2,6 @@
 // router serving the calibrated compute-optimal policy, a few hundred problems of mixed
 // difficulty through gRPC, then the same problems with plain best-of-N: how many generations
 // each needs for the same accuracy.
-import { writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { progressBar } from "../calibrate/progress.ts";
@@ -17,17 +15,9 @@ import { speedConfig } from "../sim/batch-scheduler.ts";
 import { makeDataset } from "../sim/dataset.ts";
 import { startFleet } from "../sim/fleet.ts";
 import { BUILTIN_FORMATS, compileFormat, type SimFormatData } from "../sim/format.ts";
-import { CALIBRATION_DEFAULTS, calibrate } from "./calibrate.ts";
-import {
-  BASELINE,
-  bestOfNPolicy,
-  loadTable,
-  OPTIMAL,
-  onFleet,
-  POLICY_FILE,
-  tableYaml,
-} from "./policies.ts";
-import { calibrationReport, type DemoResult, demoReport, formatDemo } from "./present.ts";
+import { calibrateDemo, DEMO_CALIBRATION } from "./calibrate.ts";
+import { BASELINE, bestOfNPolicy, loadTable, OPTIMAL, onFleet } from "./policies.ts";
+import { type DemoResult, demoReport, formatDemo } from "./present.ts";
 import { byBin, type CurvePoint, summarize } from "./report.ts";
 import { serve } from "./serve.ts";
 import { runWorkload } from "./workload.ts";
@@ -48,7 +38,10 @@ options:
   --format F          the simulated models' format (${Object.keys(BUILTIN_FORMATS).join(", ")}; default mull);
                       both policies are configured to match it
   --json              also print the result as one JSON object on the last line
-  --calibrate         recompute the table on held-out problems and rewrite demo/policy.yaml
+  --calibrate         recompute the table as mull calibrate does, on the simulated fleet and
+                      400 problems of its own (or --problems N): rewrites demo/policy.yaml and
+                      demo/calibration/ (report.md, plots, policy-patch.yaml); samples are cached
+                      in ~/.cache/mull/demo, so a rerun asks the fleet nothing
   --fleet             the control loop instead: the e2e control plane (built on first use), the
                       operator in planner mode and a router on the fleet bus, a simulated replica
                       per pod, and a demand trace whose difficulty mix shifts, shown live
@@ -96,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return values.calibrate
-    ? runCalibration(numbers)
+    ? runCalibration(numbers, new Set(Object.keys(values)))
     : runDemo(numbers, values.json === true, format);
 }
 
@@ -176,27 +169,15 @@ async function runDemo(
   }
 }
 
-async function runCalibration(o: Record<string, number>): Promise<number> {
-  const options = { ...CALIBRATION_DEFAULTS, concurrency: o.concurrency ?? 16 };
-  const fleet = await startFleet({
-    bins: options.bins,
-    replicas: 1,
-    speed: speedConfig(0),
-    seed: 7,
+// The same calibration as `mull calibrate` (calibrate/run.ts) on the simulated fleet.
+async function runCalibration(o: Record<string, number>, given: Set<string>): Promise<number> {
+  const outputs = await calibrateDemo({
+    ...DEMO_CALIBRATION,
+    ...(given.has("problems") ? { problems: o.problems ?? 0 } : {}),
+    ...(given.has("concurrency") ? { concurrency: o.concurrency ?? 1 } : {}),
   });
-  try {
-    const { policy, results } = await calibrate(fleet, options);
-    const report = calibrationReport(options, policy, results);
-    const header = `${report
-      .split("\n")
-      .map((line) => (line ? `# ${line}` : "#"))
-      .join("\n")}\n`;
-    writeFileSync(POLICY_FILE, tableYaml(policy, header));
-    process.stdout.write(`${report}\nwrote ${fileURLToPath(POLICY_FILE)}\n`);
-    return 0;
-  } finally {
-    await fleet.stop();
-  }
+  process.stdout.write(`${outputs.summary}\nwrote ${outputs.files.join(", ")}\n`);
+  return 0;
 }
 
 function parse(argv: string[]) {

@@ -2,26 +2,15 @@
 // `mull demo --calibrate`) with the simulated fleet's endpoints filled in; the baseline is plain
 // best-of-N with no probe, spread over every replica so it gets the same hardware.
 import { readFileSync } from "node:fs";
-import {
-  clone,
-  create,
-  fromJson,
-  type JsonValue,
-  type MessageInitShape,
-  toJson,
-} from "@bufbuild/protobuf";
-import { parse as parseYaml, stringify } from "yaml";
+import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { parse as parseYaml } from "yaml";
 import {
   BinSnapshotSchema,
   Estimator,
   type PolicySnapshot,
   PolicySnapshotSchema,
 } from "../proto/gen/mull/v1/fleet_pb.ts";
-import {
-  Aggregation,
-  Strategy,
-  type StrategyConfigSchema,
-} from "../proto/gen/mull/v1/router_pb.ts";
+import { Aggregation, Strategy } from "../proto/gen/mull/v1/router_pb.ts";
 import { ConfigError, validatePolicy } from "../router/policy/router-config.ts";
 import type { Fleet } from "../sim/fleet.ts";
 
@@ -32,14 +21,6 @@ export const BASELINE = "best-of-n";
 // The calibrated table without endpoints: those belong to whichever fleet serves it.
 export function loadTable(file: URL = POLICY_FILE): PolicySnapshot {
   return fromJson(PolicySnapshotSchema, parseYaml(readFileSync(file, "utf8")) as JsonValue);
-}
-
-export function tableYaml(policy: PolicySnapshot, header: string): string {
-  const bare = clone(PolicySnapshotSchema, policy);
-  bare.binTable = policy.binTable.map((b) =>
-    create(BinSnapshotSchema, { bin: b.bin, levels: b.levels }),
-  );
-  return `${header}${stringify(toJson(PolicySnapshotSchema, bare))}`;
 }
 
 // Policy bin b runs on the fleet's bin b-1 pools: each bin has its own proposer and verifier.
@@ -91,20 +72,4 @@ export function bestOfNPolicy(fleet: Fleet, ladder: readonly number[]): PolicySn
       },
     ],
   });
-}
-
-// One candidate config in every bin: calibration runs each candidate over the same problems and
-// keeps, per bin and budget, the one that answered best.
-export function candidatePolicy(
-  name: string,
-  base: PolicySnapshot,
-  level: MessageInitShape<typeof StrategyConfigSchema>,
-  fleet: Fleet,
-): PolicySnapshot {
-  const table = clone(PolicySnapshotSchema, base);
-  table.name = name;
-  table.binTable = Array.from({ length: base.bins }, (_, i) =>
-    create(BinSnapshotSchema, { bin: i + 1, levels: [level] }),
-  );
-  return onFleet(table, fleet);
 }

@@ -1,8 +1,4 @@
-// What the demo prints: a per-bin table, the best-of-N curve, and the headline comparison; and
-// for calibration, the accuracy of every candidate that the table was chosen from.
-import type { PolicySnapshot } from "../proto/gen/mull/v1/fleet_pb.ts";
-import type { CalibrationOptions } from "./calibrate.ts";
-import { describe } from "./calibrate.ts";
+// What the demo prints: a per-bin table, the best-of-N curve, and the headline comparison.
 import {
   accuracyAtGenerations,
   type BinRow,
@@ -115,34 +111,4 @@ export function formatDemo(r: DemoResult): string {
     verdict,
     "",
   ].join("\n");
-}
-
-export function calibrationReport(
-  options: CalibrationOptions,
-  policy: PolicySnapshot,
-  results: { generations: number; config: string; bins: BinRow[] }[],
-): string {
-  const lines = [
-    `Calibration of the demo's compute-optimal table: ${options.problems} held-out problems ` +
-      `(dataset seed ${options.seed}), instant simulated fleet, probe of ${options.probeSamples} samples.`,
-    `Thresholds (probe score quantiles): ${policy.thresholds.map((t) => t.toFixed(3)).join(", ")}`,
-    "Accuracy per bin (bin 1 = easiest) of every candidate; the best per (bin, budget) is chosen.",
-    "",
-  ];
-  const bins = Array.from({ length: policy.bins }, (_, i) => i + 1);
-  const rows = results.map((r) => [
-    String(r.generations),
-    r.config,
-    ...bins.map((b) => {
-      const row = r.bins.find((x) => x.bin === b);
-      return row ? pct(row.accuracy) : "-";
-    }),
-  ]);
-  lines.push(table(["N", "candidate", ...bins.map((b) => `bin ${b}`)], rows), "", "Chosen:");
-  for (const b of policy.binTable) {
-    lines.push(
-      `  bin ${b.bin}: ${b.levels.map((l) => `N=${l.generations} ${describe(l)}`).join("; ")}`,
-    );
-  }
-  return lines.join("\n");
 }

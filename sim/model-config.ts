@@ -1,5 +1,5 @@
-// The knobs of the simulated policy model and PRM. The defaults are calibrated (see
-// calibrate.ts and README.md) so that weighted best-of-N accuracy against N resembles
+// The knobs of the simulated policy model and PRM. The defaults are fitted (see
+// calibrate/sim-fit.ts and README.md) so that weighted best-of-N accuracy against N resembles
 // search-and-learn's Llama-3.2-1B-Instruct on MATH-500.
 export interface ModelConfig {
   // A fresh sample's chance of staying on track to the end (pass@1 before recoveries), from

@@ -35,7 +35,7 @@ export const PUBLISHED_DVTS: Record<number, number> = {
 };
 
 // The per-difficulty results (the blog's per-level figures; Snell et al. 2024, arXiv
-// 2408.03314, Fig. 3 right, PaLM 2-S*) are shapes rather than numbers; calibrate-format.ts
+// 2408.03314, Fig. 3 right, PaLM 2-S*) are shapes rather than numbers; calibrate/sim-fit-format.ts
 // checks them as claims. Snell et al.'s Fig. 3 left, as a third-party machine extraction of the
 // figure reads it (low confidence): weighted best-of-N 26% at N = 8 and 38% at N = 512 against
 // beam search (M = 4) 34% at N = 16 and 37% at N = 256: beam search ahead at small budgets,
