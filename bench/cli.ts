@@ -19,6 +19,11 @@ const benchmarks: Record<string, Benchmark> = {
     summary: "accuracy per strategy at N = 4/16/64 on the sim, in its default or another format",
     load: () => import("./strategies.ts"),
   },
+  calibrate: {
+    summary:
+      "mull calibrate on the sim: held-out compute-optimal vs best-of-N, efficiency, cache rerun",
+    load: () => import("./calibrate.ts"),
+  },
   alerts: {
     summary: "Alertmanager -> webhook -> replicas written and ready, vs kubectl scale",
     load: () => import("./alerts.ts"),

@@ -57,7 +57,7 @@ export const DEMO_CALIBRATION: DemoCalibrationOptions = {
 
 // The sim's generated problems as a calibration dataset; its hash names the generator's seed
 // and count, as a file's hash names its bytes.
-function simDataset(count: number, seed: number): Dataset {
+export function simDataset(count: number, seed: number): Dataset {
   const problems = makeDataset({ count, seed }).map(({ id, problem, answer }) => ({
     id,
     problem,
