@@ -122,6 +122,24 @@ describe("measureProblems", () => {
     assert.equal(last("grid")?.total, 48);
   });
 
+  it("measures with the published curves' protocol when hinted: the probe's bin, draws apart", async () => {
+    const cache = new SampleCache(dir());
+    try {
+      await run(cache);
+      const hinted = await run(cache, { hinted: true });
+      // The probe is the serve run's, from the cache; every cell draws seeds of its own, so
+      // nothing of the serve run's cells is reused.
+      assert.deepEqual(hinted.counts.probe, { fresh: 0, cached: 12, failed: 0, retried: 0 });
+      assert.deepEqual(hinted.counts.grid, { fresh: 48, cached: 0, failed: 0, retried: 0 });
+      // Nothing is charged for the probe: a cell may stop early, below the probe's 4.
+      const spent = hinted.problems.flatMap((p) => p.cells.map((c) => c.generations));
+      for (const [i, g] of spent.entries()) assert.ok(g >= 1 && g <= (grid[i % 4]?.budget ?? 0));
+      assert.ok(spent.some((g) => g < 4));
+    } finally {
+      cache.close();
+    }
+  });
+
   it("runs every strategy of the default grid", async () => {
     const all = defaultGrid([4, 16]);
     const families = new Set(all.map((c) => c.spec.strategy));

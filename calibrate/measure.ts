@@ -26,7 +26,7 @@ import type { PolicySnapshot } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { SolveRequestSchema, type Usage } from "../proto/gen/mull/v1/router_pb.ts";
 import { extractAnswer } from "../router/engine/answers.ts";
 import type { BinBackends, SolveContext } from "../router/engine/api.ts";
-import { quantileThresholds } from "../router/engine/difficulty.ts";
+import { binForScore, quantileThresholds } from "../router/engine/difficulty.ts";
 import { createEngine } from "../router/engine/engine.ts";
 import { sameAnswer } from "../router/engine/equivalence.ts";
 import { EngineError } from "../router/engine/errors.ts";
@@ -76,6 +76,10 @@ export interface MeasureOptions {
   maxFailureRate?: number;
   // The router's engine options (its --temperature, max tokens, early stopping, …).
   engine?: EngineOptionsInput;
+  // The published curves' protocol, for checking the sim against them (sim-fit.ts), never for a
+  // table: each cell runs with its probe's bin as the difficulty hint, so the strategy gets all N
+  // generations, uncharged for the probe, and draws seeds apart from the probe's.
+  hinted?: boolean;
   onProgress?: (progress: MeasureProgress) => void;
 }
 
@@ -288,13 +292,19 @@ class Run {
       const cell = grid[c] as GridCell;
       const policy = this.#policy(cell.spec, cell.budget, thresholds);
       const row = cells[Math.floor(unit / grid.length)] as (CellResult | undefined)[];
+      const requestId = requestIdFor(p.problem.problem);
       try {
         const response = await this.#engine.solve(
           create(SolveRequestSchema, {
             policy: policy.name,
             prompt: p.problem.problem,
-            requestId: requestIdFor(p.problem.problem),
             budget: { maxGenerations: cell.budget },
+            ...(this.#o.hinted
+              ? {
+                  requestId: `${requestId}-hinted`,
+                  difficultyHint: binForScore(p.probeScore, thresholds, this.#o.bins),
+                }
+              : { requestId }),
           }),
           this.#context(policy, this.#backends(tally, this.counts.grid), signal),
         );

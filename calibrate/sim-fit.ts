@@ -1,14 +1,18 @@
-// Calibration of the simulated model: the engine's real strategies (createEngine) run in process
-// against the sim (in-process.ts), on problems binned by the engine's own probe, next to the
-// published curves they imitate (published.ts). Weighted best-of-N, beam search and DVTS
-// (M = 4) and sequential revisions, at N = 4, 16, 64, 256, overall and per difficulty bin.
-import { quantileThresholds } from "../router/engine/difficulty.ts";
-import { judgeAnswer, makeDataset } from "../sim/dataset.ts";
+// Calibration of the simulated model: measure.ts, the calibration's measuring path, runs the
+// engine's real strategies against the sim in process (in-process-fleet.ts), on problems binned
+// by the engine's own probe, next to the published curves they imitate (published.ts). Weighted
+// best-of-N, beam search and DVTS (M = 4) and sequential revisions, at N = 4, 16, 64, 256,
+// overall and per difficulty bin. It picks no table: it measures with the published curves'
+// protocol (the probe's bin as a hint, the strategy given all N), to check the sim's model.
+
+import { binForScore } from "../router/engine/difficulty.ts";
+import { makeDataset } from "../sim/dataset.ts";
 import { DEFAULT_MODEL, type ModelConfig } from "../sim/model-config.ts";
 import { problemFrom } from "../sim/problem.ts";
-import { hash32, rngFrom } from "../sim/random.ts";
-import { boxedAnswer, continueSolution } from "../sim/solution.ts";
-import { engineRunner, type StrategySpec } from "./engine-runs.ts";
+import { calibrationPolicy, type StrategySpec } from "./engine-runs.ts";
+import type { GridCell } from "./grid.ts";
+import { inProcessFleet } from "./in-process-fleet.ts";
+import { measureProblems } from "./measure.ts";
 
 export const CALIBRATION_STRATEGIES: readonly StrategySpec[] = [
   { label: "bestOfN", strategy: "bestOfN" },
@@ -71,80 +75,67 @@ export async function calibrate(options: CalibrationOptions = {}): Promise<Calib
   const probeSamples = options.probeSamples ?? 4;
   const binCount = options.bins ?? 5;
   const strategies = options.strategies ?? CALIBRATION_STRATEGIES;
-  const passSamples = options.passSamples ?? 16;
-  const seed = options.seed ?? 1;
-  const items = makeDataset({ count: options.problems ?? 500, seed, config });
-  const shape = { bins: binCount, thresholds: [] as number[], budgets, probeSamples };
-
-  // 1. The engine's probe on every problem; its quantiles are the bin thresholds (what
-  //    calibration would write into the policy), and the engine bins by them.
-  const prober = engineRunner(config, shape);
-  const scores: number[] = [];
-  for (const [p, item] of items.entries()) {
-    scores.push(await prober.probeScore(item.problem, `probe-${seed}-${p}`));
-  }
-  shape.thresholds = quantileThresholds(scores, binCount);
-  const runner = engineRunner(config, shape);
-  const binOf = scores.map((s) => runner.bin(s));
-
-  // 2. Every strategy at every budget on every problem, in its probe's bin.
-  const correct = new Map<string, number[]>();
-  for (const spec of strategies) {
-    for (const n of budgets) {
-      const results: number[] = [];
-      for (const [p, item] of items.entries()) {
-        const answer = await runner.solve(
-          item.problem,
-          `calibrate-${seed}-${p}-${spec.label}-${n}`,
-          spec,
-          n,
-          binOf[p] ?? 1,
-        );
-        results.push(judgeAnswer(item.answer, answer) ? 1 : 0);
-      }
-      correct.set(`${spec.label}@${n}`, results);
-    }
-  }
-
-  const problems = items.map((item, p) => {
-    const problem = problemFrom(item.problem, config);
-    let wins = 0;
-    for (let i = 0; i < passSamples; i++) {
-      const steps = continueSolution(problem, [], rngFrom(hash32(seed, p, "pass", i)), config);
-      if (boxedAnswer(steps.at(-1) ?? "") === problem.answer) wins++;
-    }
-    return { problem, bin: binOf[p] ?? 1, passAt1: wins / passSamples };
+  const items = makeDataset({ count: options.problems ?? 500, seed: options.seed ?? 1, config });
+  const policy = calibrationPolicy(
+    { label: "sim", strategy: "bestOfN" },
+    { bins: binCount, thresholds: [], budgets, probeSamples },
+  );
+  const grid: GridCell[] = strategies.flatMap((spec) =>
+    budgets.map((budget) => ({ label: spec.label, budget, spec })),
+  );
+  const measured = await measureProblems({
+    problems: items,
+    fleet: inProcessFleet(policy, { config }),
+    grid,
+    bins: binCount,
+    probeSamples,
+    oracleSamples: options.passSamples ?? 16,
+    concurrency: 4,
+    hinted: true,
+    maxFailureRate: 0,
   });
+  const { thresholds } = measured;
+  const measuredProblems = measured.problems.map((r, p) => ({
+    result: r,
+    problem: problemFrom((items[p] as (typeof items)[number]).problem, config),
+    bin: binForScore(r.probeScore, thresholds, binCount),
+  }));
   const binNumbers = Array.from({ length: binCount }, (_, i) => i + 1);
   const bins = binNumbers.map((bin) => {
-    const group = problems.filter((x) => x.bin === bin);
+    const group = measuredProblems.filter((x) => x.bin === bin);
     // Bin b covers scores in [thresholds[bins - b - 1], thresholds[bins - b]).
     const k = binCount - bin;
     return {
       bin,
-      from: k === 0 ? 0 : (shape.thresholds[k - 1] ?? 0),
-      to: k === binCount - 1 ? 1 : (shape.thresholds[k] ?? 1),
+      from: k === 0 ? 0 : (thresholds[k - 1] ?? 0),
+      to: k === binCount - 1 ? 1 : (thresholds[k] ?? 1),
       problems: group.length,
       meanDifficulty: mean(group.map((x) => x.problem.difficulty)),
-      passAt1: mean(group.map((x) => x.passAt1)),
+      passAt1: mean(group.map((x) => x.result.oraclePass1 ?? 0)),
       traps: mean(group.map((x) => (x.problem.trap ? 1 : 0))),
     };
   });
+  const correct = (label: string, n: number, bin?: number) =>
+    mean(
+      measuredProblems
+        .filter((x) => bin === undefined || x.bin === bin)
+        .map((x) => {
+          const cell = x.result.cells.find((c) => c.label === label && c.budget === n);
+          return cell?.correct ? 1 : 0;
+        }),
+    );
   const rows = strategies.flatMap((spec) =>
-    budgets.map((n) => {
-      const results = correct.get(`${spec.label}@${n}`) ?? [];
-      return {
-        label: spec.label,
-        n,
-        accuracy: mean(results),
-        perBin: binNumbers.map((bin) => mean(results.filter((_, p) => binOf[p] === bin))),
-      };
-    }),
+    budgets.map((n) => ({
+      label: spec.label,
+      n,
+      accuracy: correct(spec.label, n),
+      perBin: binNumbers.map((bin) => correct(spec.label, n, bin)),
+    })),
   );
   return {
     problems: items.length,
-    passAt1: mean(problems.map((x) => x.passAt1)),
-    thresholds: shape.thresholds,
+    passAt1: mean(measuredProblems.map((x) => x.result.oraclePass1 ?? 0)),
+    thresholds,
     bins,
     budgets,
     rows,
