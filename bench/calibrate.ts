@@ -34,6 +34,7 @@ import {
   PolicySnapshotSchema,
 } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { Strategy } from "../proto/gen/mull/v1/router_pb.ts";
+import type { EngineOptionsInput } from "../router/engine/options.ts";
 import { parseRouterConfig } from "../router/policy/router-config.ts";
 import { speedConfig } from "../sim/batch-scheduler.ts";
 import { type DatasetItem, makeDataset } from "../sim/dataset.ts";
@@ -160,8 +161,16 @@ export async function main(argv: string[]): Promise<number> {
       "router-config.yaml",
     );
     if (policy === undefined) throw new Error("router-config.yaml holds no policy");
-    const optimal = await servedOptimal(policy, heldOut, o);
-    const ladder = await servedBestOfN(bestOfNLadder(policy), heldOut, o);
+    // With the engine's defaults, as calibration measured it: probe, early stopping.
+    const optimal = await served(policy, heldOut, o.budgets, o, {
+      label: (n) => `compute-optimal N=${n}`,
+    });
+    // What a router without Mull does: never probes, never stops early.
+    const ladder = await served(bestOfNLadder(policy), heldOut, LADDER, o, {
+      label: (n) => `best-of-${n}`,
+      engine: { earlyStopping: { rule: "off", rounds: 1 } },
+      difficultyHint: 1,
+    });
     const result = report(o, selection, optimal, ladder, first, second, heldOut.length);
     process.stdout.write(result.text);
     if (o.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
@@ -219,52 +228,33 @@ function point(budget: number, outcomes: readonly Outcome[]): Point {
   };
 }
 
-// With the engine's defaults, as calibration measured it: probe, early stopping.
-async function servedOptimal(
-  policy: PolicySnapshot,
-  problems: readonly DatasetItem[],
-  o: Options,
-): Promise<Point[]> {
-  const router = await serve([policy]);
-  try {
-    const points: Point[] = [];
-    for (const budget of o.budgets) {
-      const outcomes = await runWorkload({
-        client: router.client,
-        policy: policy.name,
-        problems,
-        run: `held-out-${budget}`,
-        maxGenerations: budget,
-        concurrency: o.concurrency,
-        progress: progressBar(`compute-optimal N=${budget}`, problems.length),
-      });
-      points.push(point(budget, outcomes));
-    }
-    return points;
-  } finally {
-    await router.close();
-  }
+interface Serving {
+  label: (budget: number) => string;
+  engine?: EngineOptionsInput;
+  difficultyHint?: number;
 }
 
-// What a router without Mull does: never probes, never stops early.
-async function servedBestOfN(
+// Every problem at every budget through a router serving `policy`.
+async function served(
   policy: PolicySnapshot,
   problems: readonly DatasetItem[],
+  budgets: readonly number[],
   o: Options,
+  how: Serving,
 ): Promise<Point[]> {
-  const router = await serve([policy], { earlyStopping: { rule: "off", rounds: 1 } });
+  const router = await serve([policy], how.engine);
   try {
     const points: Point[] = [];
-    for (const budget of LADDER) {
+    for (const budget of budgets) {
       const outcomes = await runWorkload({
         client: router.client,
         policy: policy.name,
         problems,
-        run: `best-of-${budget}`,
+        run: how.label(budget),
         maxGenerations: budget,
-        difficultyHint: 1,
+        ...(how.difficultyHint ? { difficultyHint: how.difficultyHint } : {}),
         concurrency: o.concurrency,
-        progress: progressBar(`best-of-${budget}`, problems.length),
+        progress: progressBar(how.label(budget), problems.length),
       });
       points.push(point(budget, outcomes));
     }
