@@ -255,17 +255,20 @@ describe("measureProblems", () => {
   });
 
   it("marks a lost cell failed within the tolerated share, and counts it", async () => {
-    let scored = 0;
-    // One grid cell's verifier calls fail for good (the 13th call and its retry).
-    verifier.failWhen(() => {
-      scored++;
-      return scored === 13 || scored === 14;
-    });
+    // One grid cell's verifier calls fail for good: the first after the probe phase, and its
+    // retry. Armed when the last probe is done rather than by counting from the start, so a
+    // call an earlier test sent before it aborted, still arriving, cannot shift the count.
+    const armAfterProbes = (p: MeasureProgress) => {
+      if (p.phase === "probe" && p.done === p.total) {
+        verifier.failWhen((call) => call === 1 || call === 2);
+      }
+    };
     try {
       const measured = await run(undefined, {
         concurrency: 1,
         retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 },
         maxFailureRate: 0.05,
+        onProgress: armAfterProbes,
       });
       assert.equal(measured.counts.grid.failed, 1);
       assert.equal(measured.counts.grid.retried, 1);
