@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { clone, create } from "@bufbuild/protobuf";
 import { hitRate } from "../calibrate/cache.ts";
 import { resolveFleet } from "../calibrate/fleet-source.ts";
 import { defaultGrid, parseBudgets } from "../calibrate/grid.ts";
@@ -25,15 +24,11 @@ import {
 import { type Calibration, runCalibration } from "../calibrate/run.ts";
 import { efficiencyAt, type Selection, wilson } from "../calibrate/select.ts";
 import { simDataset } from "../demo/calibrate.ts";
+import { bestOfNLadder } from "../demo/policies.ts";
+import { summarize } from "../demo/report.ts";
 import { serve } from "../demo/serve.ts";
 import { type Outcome, runWorkload } from "../demo/workload.ts";
-import {
-  BinSnapshotSchema,
-  Estimator,
-  type PolicySnapshot,
-  PolicySnapshotSchema,
-} from "../proto/gen/mull/v1/fleet_pb.ts";
-import { Strategy } from "../proto/gen/mull/v1/router_pb.ts";
+import type { PolicySnapshot } from "../proto/gen/mull/v1/fleet_pb.ts";
 import type { EngineOptionsInput } from "../router/engine/options.ts";
 import { parseRouterConfig } from "../router/policy/router-config.ts";
 import { speedConfig } from "../sim/batch-scheduler.ts";
@@ -166,7 +161,8 @@ export async function main(argv: string[]): Promise<number> {
       label: (n) => `compute-optimal N=${n}`,
     });
     // What a router without Mull does: never probes, never stops early.
-    const ladder = await served(bestOfNLadder(policy), heldOut, LADDER, o, {
+    const baseline = bestOfNLadder(policy, LADDER, policy.binTable[0] ?? {});
+    const ladder = await served(baseline, heldOut, LADDER, o, {
       label: (n) => `best-of-${n}`,
       engine: { earlyStopping: { rule: "off", rounds: 1 } },
       difficultyHint: 1,
@@ -189,28 +185,6 @@ function tableKey(s: Selection): string {
   });
 }
 
-// The calibrated policy's formats and pools, one bin, best-of-N at every ladder budget; the
-// client's hint skips the probe.
-function bestOfNLadder(policy: PolicySnapshot): PolicySnapshot {
-  const baseline = clone(PolicySnapshotSchema, policy);
-  const pools = policy.binTable[0];
-  baseline.name = "best-of-n";
-  baseline.bins = 1;
-  baseline.estimator = Estimator.hint;
-  baseline.thresholds = [];
-  baseline.maxGenerations = Math.max(...LADDER);
-  baseline.defaultGenerations = Math.min(...LADDER);
-  baseline.binTable = [
-    create(BinSnapshotSchema, {
-      bin: 1,
-      levels: LADDER.map((generations) => ({ strategy: Strategy.bestOfN, generations })),
-      ...(pools?.proposer ? { proposer: pools.proposer } : {}),
-      ...(pools?.verifier ? { verifier: pools.verifier } : {}),
-    }),
-  ];
-  return baseline;
-}
-
 interface Point {
   budget: number;
   accuracy: number;
@@ -219,12 +193,12 @@ interface Point {
 }
 
 function point(budget: number, outcomes: readonly Outcome[]): Point {
-  const correct = outcomes.filter((x) => x.correct).length;
+  const { accuracy, generationsPerProblem, problems } = summarize(outcomes);
   return {
     budget,
-    accuracy: correct / outcomes.length,
-    ci95: wilson(correct, outcomes.length),
-    generations: outcomes.reduce((sum, x) => sum + x.generations, 0) / outcomes.length,
+    accuracy,
+    ci95: wilson(Math.round(accuracy * problems), problems),
+    generations: generationsPerProblem,
   };
 }
 

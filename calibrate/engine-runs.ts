@@ -18,10 +18,9 @@ import type { SolveContext } from "../router/engine/api.ts";
 import { binForScore } from "../router/engine/difficulty.ts";
 import { createEngine, type Engine } from "../router/engine/engine.ts";
 import type { StrategyName } from "../router/engine/table.ts";
-import { policyFormats } from "../router/formats/index.ts";
 import type { SimFormat } from "../sim/format.ts";
 import type { ModelConfig } from "../sim/model-config.ts";
-import { InProcessProposer, InProcessVerifier } from "./in-process.ts";
+import { inProcessFleet } from "./in-process-fleet.ts";
 
 // One strategy as calibration runs it: search-and-learn's beam width for the tree searches, the
 // rollout depth of lookahead search, and the sequential fraction for revisions (1 = one chain of
@@ -90,14 +89,12 @@ export interface EngineRunner {
 
 export function engineRunner(config: ModelConfig, shape: PolicyShape): EngineRunner {
   const engine: Engine = createEngine();
-  const formats = policyFormats(
+  const fleet = inProcessFleet(
     calibrationPolicy({ label: "formats", strategy: "bestOfN" }, shape),
+    { config, ...(shape.simFormats ? { simFormats: shape.simFormats } : {}) },
   );
-  const sim = { config, ...(shape.simFormats ? { simFormats: shape.simFormats } : {}) };
-  const backends = {
-    proposer: new InProcessProposer(formats.proposer, sim),
-    verifier: new InProcessVerifier(formats.verifier, sim),
-  };
+  const { formats } = fleet;
+  const backends = fleet.forRequest()(1);
   const signal = new AbortController().signal;
   const context = (policy: PolicySnapshot): SolveContext => ({
     policy,

@@ -95,9 +95,10 @@ export async function calibrate(options: CalibrationOptions = {}): Promise<Calib
     maxFailureRate: 0,
   });
   const { thresholds } = measured;
-  const measuredProblems = measured.problems.map((r, p) => ({
+  const texts = new Map(items.map((item) => [item.id, item.problem]));
+  const measuredProblems = measured.problems.map((r) => ({
     result: r,
-    problem: problemFrom((items[p] as (typeof items)[number]).problem, config),
+    problem: problemFrom(texts.get(r.id) ?? "", config),
     bin: binForScore(r.probeScore, thresholds, binCount),
   }));
   const binNumbers = Array.from({ length: binCount }, (_, i) => i + 1);

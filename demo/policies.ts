@@ -9,6 +9,8 @@ import {
   Estimator,
   type PolicySnapshot,
   PolicySnapshotSchema,
+  type Pool,
+  PoolSchema,
 } from "../proto/gen/mull/v1/fleet_pb.ts";
 import { Aggregation, Strategy } from "../proto/gen/mull/v1/router_pb.ts";
 import { ConfigError, validatePolicy } from "../router/policy/router-config.ts";
@@ -45,31 +47,44 @@ export function onFleet(table: PolicySnapshot, fleet: Fleet): PolicySnapshot {
   return policy;
 }
 
-// Plain best-of-N at each budget in `ladder`: one bin (the client's hint skips the probe), the
-// budget picks the level, and every replica of the fleet serves it.
+// Plain best-of-N at each budget in `ladder` on `base`'s formats and settings: one bin (the
+// client's hint skips the probe), the budget picks the level, on the given pools.
+export function bestOfNLadder(
+  base: PolicySnapshot,
+  ladder: readonly number[],
+  pools: { proposer?: Pool; verifier?: Pool },
+): PolicySnapshot {
+  const policy = clone(PolicySnapshotSchema, base);
+  policy.name = BASELINE;
+  policy.bins = 1;
+  policy.estimator = Estimator.hint;
+  policy.thresholds = [];
+  policy.defaultGenerations = Math.min(...ladder);
+  policy.maxGenerations = Math.max(...ladder);
+  policy.binTable = [
+    create(BinSnapshotSchema, {
+      bin: 1,
+      levels: [...ladder]
+        .sort((a, b) => a - b)
+        .map((generations) => ({ strategy: Strategy.bestOfN, generations })),
+      ...(pools.proposer ? { proposer: pools.proposer } : {}),
+      ...(pools.verifier ? { verifier: pools.verifier } : {}),
+    }),
+  ];
+  return policy;
+}
+
+// The demo's baseline: best-of-N in the sim's format, spread over every replica of the fleet.
 export function bestOfNPolicy(fleet: Fleet, ladder: readonly number[]): PolicySnapshot {
-  const all = (role: "proposer" | "verifier") => ({
-    model: fleet.bins[0]?.[role].model ?? "",
-    endpoints: fleet.bins.flatMap((b) => b[role].endpoints),
-  });
-  return create(PolicySnapshotSchema, {
-    name: BASELINE,
+  const all = (role: "proposer" | "verifier") =>
+    create(PoolSchema, {
+      model: fleet.bins[0]?.[role].model ?? "",
+      endpoints: fleet.bins.flatMap((b) => b[role].endpoints),
+    });
+  const base = create(PolicySnapshotSchema, {
     namespace: "demo",
-    bins: 1,
-    estimator: Estimator.hint,
-    defaultGenerations: Math.min(...ladder),
-    maxGenerations: Math.max(...ladder),
     aggregation: Aggregation.last,
     stepSeparator: "<extra_0>",
-    binTable: [
-      {
-        bin: 1,
-        levels: [...ladder]
-          .sort((a, b) => a - b)
-          .map((generations) => ({ strategy: Strategy.bestOfN, generations })),
-        proposer: all("proposer"),
-        verifier: all("verifier"),
-      },
-    ],
   });
+  return bestOfNLadder(base, ladder, { proposer: all("proposer"), verifier: all("verifier") });
 }
